@@ -1,0 +1,3 @@
+from tunedesk.cli.main import main
+
+raise SystemExit(main())

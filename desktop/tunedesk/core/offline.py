@@ -1,0 +1,25 @@
+"""Nothing leaves the machine: switch every Hugging Face library to offline mode before it is imported."""
+
+from __future__ import annotations
+
+import os
+
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "DO_NOT_TRACK": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def enforce_offline(env: dict[str, str] | None = None) -> dict[str, str]:
+    """Set the offline switches in `env` (default: this process) and return it.
+
+    Call before importing transformers/datasets/huggingface_hub: they read these once at import.
+    """
+    target = os.environ if env is None else env
+    for key, value in OFFLINE_ENV.items():
+        target[key] = value
+    return target  # type: ignore[return-value]

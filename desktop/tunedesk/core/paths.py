@@ -1,0 +1,60 @@
+"""Where TuneDesk keeps its files.
+
+Everything lives under one data home so a user can find, back up or delete it in one place:
+
+    <home>/runs/<run-id>/    one folder per training run (see runs.py for its layout)
+    <home>/models/           GGUF base models de-quantized once into safetensors folders
+    <home>/vendor/           llama.cpp's converter and the starter model, installed by `tunedesk setup`
+    <home>/cache/            small caches (the hardware probe)
+
+TUNEDESK_HOME moves the whole home (tests point it at a temp folder); TUNEDESK_VENDOR moves only the
+vendor folder and TUNEDESK_MODELS the de-quantized models, so tests can share them across temp homes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+
+def data_home() -> Path:
+    env = os.environ.get("TUNEDESK_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("tunedesk", appauthor=False))
+
+
+def runs_dir() -> Path:
+    return data_home() / "runs"
+
+
+def models_dir() -> Path:
+    env = os.environ.get("TUNEDESK_MODELS")
+    return Path(env).expanduser() if env else data_home() / "models"
+
+
+def cache_dir() -> Path:
+    return data_home() / "cache"
+
+
+def vendor_dir() -> Path:
+    env = os.environ.get("TUNEDESK_VENDOR")
+    return Path(env).expanduser() if env else data_home() / "vendor"
+
+
+def resources_dir() -> Path:
+    """The repository's (or the frozen bundle's) resources/ folder."""
+    env = os.environ.get("TUNEDESK_RESOURCES")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    # Source checkout / editable install: <repo>/desktop/tunedesk/core/paths.py -> <repo>/resources
+    candidate = here.parents[3] / "resources"
+    if candidate.is_dir():
+        return candidate
+    # Wheel install: resources are shipped as package data next to the package.
+    return here.parents[1] / "resources"
+
+
+def sample_dataset() -> Path:
+    return resources_dir() / "sample_data" / "support_summaries.jsonl"

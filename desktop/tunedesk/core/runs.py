@@ -1,0 +1,302 @@
+"""A training run's folder: its layout, its config, and its status read back from its events.
+
+Layout of ``<runs>/<run-id>/`` (documented for users in README.md):
+
+    config.json            everything needed to reproduce the run (RunConfig)
+    events.jsonl           every protocol event the worker emitted, in order
+    worker.log             the worker's log (also on its stderr)
+    worker.pid             present while a worker runs this folder: {"pid", "host", "started"}
+    control                a control file the GUI/CLI may write: pause | resume | cancel
+    data/                  the prepared split: train.jsonl, val.jsonl (so a resume sees the same data)
+    checkpoints/step-N/    adapter + optimizer + scheduler + RNG + trainer state, written atomically
+    best/                  copy of the checkpoint with the lowest validation loss
+    adapter/               the final adapter in peft's standard format (PeftModel.from_pretrained)
+    export/                merged model, GGUF files, Modelfile, verification report (export step)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tunedesk.core.atomic import write_json_atomic
+from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.presets import Preset
+from tunedesk.core.protocol import read_events
+
+CONFIG_VERSION = 1
+
+
+@dataclass
+class RunConfig:
+    """What the worker needs to train: written by the CLI/GUI, read by `python -m tunedesk.worker train RUN`."""
+
+    model: str  # what the user asked for: "starter", a folder, a .gguf file, or a Hugging Face cache id
+    data: str  # path of the user's dataset file or folder
+    preset: Preset = field(default_factory=Preset)
+    device: str = "auto"  # auto | cpu | cuda | mps
+    name: str = ""  # a human name for the run
+    data_sha256: str = ""
+    notes: str = ""
+    version: int = CONFIG_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["preset"] = self.preset.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config.json") -> RunConfig:
+        if not isinstance(data, dict):
+            raise TuneDeskError("The run's config is not a JSON object.", hint="Recreate the run.", kind="bad_config")
+        missing = [k for k in ("model", "data") if not data.get(k)]
+        if missing:
+            raise TuneDeskError(
+                f"The run's config has no {' or '.join(missing)}.",
+                hint="Recreate the run with `tunedesk train --model M --data F`.",
+                kind="bad_config",
+                where={"file": source, "field": missing[0]},
+            )
+        version = data.get("version", CONFIG_VERSION)
+        if version != CONFIG_VERSION:
+            raise TuneDeskError(
+                f"The run's config has version {version}; this TuneDesk reads version {CONFIG_VERSION}.",
+                hint="Open it with the TuneDesk version that created it.",
+                kind="bad_config",
+                where={"file": source, "field": "version"},
+            )
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise TuneDeskError(
+                f"The run's config has unknown field(s): {', '.join(unknown)}.",
+                hint="Remove them from config.json.",
+                kind="bad_config",
+                where={"file": source, "field": unknown[0]},
+            )
+        preset_data = data.get("preset") or {}
+        if not isinstance(preset_data, dict):
+            raise TuneDeskError("'preset' in the config must be an object.", kind="bad_config", where={"file": source})
+        kwargs = {k: v for k, v in data.items() if k != "preset"}
+        return cls(preset=Preset.from_dict(preset_data, source=f"{source}: preset"), **kwargs)
+
+    def digest(self) -> str:
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@dataclass
+class RunLayout:
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def events(self) -> Path:
+        return self.root / "events.jsonl"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "worker.log"
+
+    @property
+    def pid(self) -> Path:
+        return self.root / "worker.pid"
+
+    @property
+    def control(self) -> Path:
+        return self.root / "control"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def best(self) -> Path:
+        return self.root / "best"
+
+    @property
+    def adapter(self) -> Path:
+        return self.root / "adapter"
+
+    @property
+    def export(self) -> Path:
+        return self.root / "export"
+
+    def checkpoint(self, step: int) -> Path:
+        return self.checkpoints / f"step-{step}"
+
+
+def new_run_id(name: str = "") -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()[:40]
+    return f"{stamp}-{slug}" if slug else stamp
+
+
+def create_run(config: RunConfig, out: str | Path | None = None) -> RunLayout:
+    """Make a run folder and write its config.json (atomically). `out` defaults to a new folder under runs_dir()."""
+    from tunedesk.core.paths import runs_dir
+
+    root = Path(out) if out else runs_dir() / new_run_id(config.name or Path(config.data).stem)
+    if root.exists() and any(root.iterdir()):
+        raise TuneDeskError(
+            f"The run folder {root} already exists and is not empty.",
+            hint="Choose another --out, or `tunedesk resume` that run.",
+            kind="run_exists",
+            where={"folder": str(root)},
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    layout = RunLayout(root)
+    write_json_atomic(layout.config, config.to_dict())
+    return layout
+
+
+def load_config(run_dir: str | Path) -> RunConfig:
+    layout = RunLayout(Path(run_dir))
+    try:
+        data = json.loads(layout.config.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TuneDeskError(
+            f"{layout.config} does not exist: {run_dir} is not a TuneDesk run folder.",
+            hint="Pick a folder listed by `tunedesk runs`.",
+            kind="bad_config",
+            where={"file": str(layout.config)},
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TuneDeskError(
+            f"{layout.config} is not valid JSON ({exc}).",
+            hint="Fix or recreate the run's config.json.",
+            kind="bad_config",
+            where={"file": str(layout.config)},
+        ) from None
+    return RunConfig.from_dict(data, source=str(layout.config))
+
+
+def worker_alive(layout: RunLayout) -> bool:
+    """True when a worker process recorded in worker.pid is still running."""
+    try:
+        info = json.loads(layout.pid.read_text())
+        pid = int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except Exception:
+        return False
+
+
+@dataclass
+class RunSummary:
+    path: Path
+    name: str
+    model: str
+    data: str
+    status: str  # new | running | completed | cancelled | early_stopped | failed | crashed | paused
+    step: int = 0
+    total_steps: int = 0
+    best_val_loss: float | None = None
+    base_val_loss: float | None = None
+    created: float = 0.0
+    resumable: bool = False
+    has_adapter: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["path"] = str(self.path)
+        return d
+
+
+def summarize_run(run_dir: str | Path) -> RunSummary:
+    layout = RunLayout(Path(run_dir))
+    try:
+        cfg = json.loads(layout.config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cfg = {}
+    events = read_events(layout.events)
+    step = total = 0
+    best = base = None
+    status = "new"
+    for ev in events:
+        kind = ev["event"]
+        if kind == "started":
+            total = ev.get("total_steps", total)
+            status = "running"
+        elif kind == "step":
+            step = ev.get("step", step)
+            total = ev.get("total_steps", total)
+        elif kind == "eval":
+            if ev.get("step") == 0 or base is None and ev.get("is_base"):
+                base = ev.get("val_loss")
+            if ev.get("best_val_loss") is not None:
+                best = ev["best_val_loss"]
+        elif kind == "paused":
+            status = "paused"
+        elif kind == "resumed":
+            status = "running"
+        elif kind == "finished":
+            status = ev["status"]
+            best = ev.get("best_val_loss", best)
+        elif kind == "error":
+            status = "failed"
+    if status in ("running", "paused") and not worker_alive(layout):
+        status = "crashed"
+    has_ckpt = layout.checkpoints.is_dir() and any(layout.checkpoints.glob("step-*"))
+    resumable = status in ("crashed", "cancelled", "failed", "new") and (has_ckpt or status == "new")
+    return RunSummary(
+        path=layout.root,
+        name=cfg.get("name") or layout.root.name,
+        model=str(cfg.get("model", "?")),
+        data=str(cfg.get("data", "?")),
+        status=status,
+        step=step,
+        total_steps=total,
+        best_val_loss=best,
+        base_val_loss=base,
+        created=layout.root.stat().st_mtime if layout.root.exists() else 0.0,
+        resumable=resumable,
+        has_adapter=(layout.adapter / "adapter_config.json").exists(),
+    )
+
+
+def list_runs(root: str | Path | None = None) -> list[RunSummary]:
+    from tunedesk.core.paths import runs_dir
+
+    base = Path(root) if root else runs_dir()
+    if not base.is_dir():
+        return []
+    found = [summarize_run(p) for p in base.iterdir() if (p / "config.json").is_file()]
+    return sorted(found, key=lambda r: r.created, reverse=True)
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    p = Path(path)
+    files = [p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file())
+    for q in files:
+        h.update(q.name.encode())
+        with open(q, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def pid_info() -> dict[str, Any]:
+    import socket
+
+    return {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
