@@ -21,6 +21,13 @@ def worker_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "tunedesk.worker", *args]
 
 
+def cli_command(*args: str) -> list[str]:
+    """`tunedesk ARGS` as a subprocess (the GUI uses `--json` forms for work that needs torch/transformers)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, *args]
+    return [sys.executable, "-m", "tunedesk", *args]
+
+
 def worker_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The child's environment: offline switches on, unbuffered output, our source importable."""
     env = dict(os.environ if base is None else base)
