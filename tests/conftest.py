@@ -39,7 +39,9 @@ def starter_gguf() -> Path:
 
     path = starter_gguf()
     if path is None:
-        pytest.fail("The starter model is not installed: run `tunedesk setup` (the README's test command does).")
+        pytest.fail(
+            "The starter model is not installed: run `tunedesk setup` (the README's test command does)."
+        )
     return path
 
 

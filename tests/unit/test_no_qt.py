@@ -39,7 +39,10 @@ PROBE = textwrap.dedent(
 
 def test_core_and_worker_import_without_qt() -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, env={"PYTHONPATH": str(SRC), "PATH": ""}
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(SRC), "PATH": ""},
     )
     assert proc.returncode == 0, proc.stderr
     # Guard against the probe passing vacuously: it must have imported the core's modules.

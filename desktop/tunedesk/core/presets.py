@@ -32,19 +32,23 @@ class Preset:
     name: str = _f("custom", "Which preset these values started from.")
     method: str = _f(
         "lora",
-        "LoRA trains small add-on matrices instead of the whole model; QLoRA does the same on a 4-bit "
-        "copy of the model to save GPU memory; full changes every weight (needs far more memory).",
+        "LoRA trains small add-on layers, not the whole model; QLoRA does it on a 4-bit copy to save GPU memory.",
         choices=METHODS,
     )
-    lora_r: int = _f(16, "Rank: how much the adapter can learn. 8-16 suits style and format; 32-64 for new knowledge.")
+    lora_r: int = _f(
+        16, "Rank: how much the adapter can learn. 8-16 suits style and format; 32-64 for new knowledge."
+    )
     lora_alpha: int = _f(32, "Alpha scales the adapter's effect; about twice the rank is the usual choice.")
-    lora_dropout: float = _f(0.05, "Randomly drops part of the adapter while training so it does not memorise.")
+    lora_dropout: float = _f(
+        0.05, "Randomly drops part of the adapter while training so it does not memorise."
+    )
     target_modules: str = _f(
         "all-linear",
         "Which layers get an adapter: 'all-linear' learns most; 'attention' (q,k,v,o) is lighter.",
     )
     learning_rate: float = _f(
-        2e-4, "How big each update is. Small values (LoRA ~2e-4, full ~1e-5) keep what the model already knows."
+        2e-4,
+        "How big each update is. Small values (LoRA ~2e-4, full ~1e-5) keep what the model already knows.",
     )
     lr_schedule: str = _f(
         "wsd",
@@ -57,16 +61,22 @@ class Preset:
     max_steps: int = _f(0, "Stop after this many steps (0: decided by the epochs).")
     seq_len: int = _f(512, "Longest example in tokens; longer ones are cut. Chosen from your data's lengths.")
     batch_size: int = _f(4, "Examples per step on the device. Larger is faster but needs more memory.")
-    grad_accum: int = _f(2, "Steps to add up before each update: a bigger effective batch without more memory.")
+    grad_accum: int = _f(
+        2, "Steps to add up before each update: a bigger effective batch without more memory."
+    )
     precision: str = _f(
         "fp32",
         "Number format for training. bf16/fp16 halve memory on GPUs; fp32 is fastest on most CPUs.",
         choices=PRECISIONS,
     )
-    gradient_checkpointing: bool = _f(False, "Recompute instead of storing activations: less memory, ~30% slower.")
+    gradient_checkpointing: bool = _f(
+        False, "Recompute instead of storing activations: less memory, ~30% slower."
+    )
     weight_decay: float = _f(0.0, "Pulls weights gently towards zero; rarely needed for LoRA.")
     max_grad_norm: float = _f(1.0, "Caps the size of one update so a bad batch cannot wreck the model.")
-    val_fraction: float = _f(0.1, "Share of examples held back to check the model on data it never trained on.")
+    val_fraction: float = _f(
+        0.1, "Share of examples held back to check the model on data it never trained on."
+    )
     val_max: int = _f(200, "At most this many validation examples, so checking stays quick.")
     eval_every: int = _f(0, "Check validation loss every N steps (0: about ten times per run).")
     early_stopping_patience: int = _f(
@@ -74,11 +84,15 @@ class Preset:
     )
     save_every: int = _f(0, "Save a checkpoint every N steps (0: at each validation check).")
     keep_checkpoints: int = _f(2, "How many recent checkpoints to keep; the best one is always kept.")
-    packing: bool = _f(False, "Join short examples into one sequence for speed (attention stays per example).")
+    packing: bool = _f(
+        False, "Join short examples into one sequence for speed (attention stays per example)."
+    )
     general_data_fraction: float = _f(
         0.0, "Mix in this share of general chat data so the model keeps its everyday skills."
     )
-    sample_prompts: int = _f(3, "How many held-out prompts to answer at each check, so you can watch it learn.")
+    sample_prompts: int = _f(
+        3, "How many held-out prompts to answer at each check, so you can watch it learn."
+    )
     sample_max_tokens: int = _f(64, "Length limit of those sample answers.")
     seed: int = _f(42, "Fixes the shuffling and initialisation so a run can be repeated exactly.")
 
@@ -106,7 +120,11 @@ class Preset:
             (0 < self.learning_rate < 1, "learning_rate", "must be between 0 and 1 (e.g. 2e-4)"),
             (0 <= self.warmup_ratio < 1, "warmup_ratio", "must be between 0 and 1"),
             (0 <= self.decay_ratio < 1, "decay_ratio", "must be between 0 and 1"),
-            (self.warmup_ratio + self.decay_ratio <= 1, "decay_ratio", "warm-up plus decay must not exceed 1"),
+            (
+                self.warmup_ratio + self.decay_ratio <= 1,
+                "decay_ratio",
+                "warm-up plus decay must not exceed 1",
+            ),
             (self.epochs > 0 or self.max_steps > 0, "epochs", "set epochs or max_steps above 0"),
             (self.max_steps >= 0, "max_steps", "must not be negative"),
             (self.seq_len >= 16, "seq_len", "must be at least 16 tokens"),
@@ -126,7 +144,16 @@ class Preset:
                 )
 
 
-_BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+_BOOL_WORDS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
 
 
 def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
@@ -136,9 +163,10 @@ def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
                 return value
             return _BOOL_WORDS[str(value).strip().lower()]
         if kind is int:
-            if isinstance(value, float) and not value.is_integer():
+            number = float(value) if isinstance(value, str) else value
+            if isinstance(number, float) and not number.is_integer():
                 raise ValueError
-            return int(float(value)) if isinstance(value, str) else int(value)
+            return int(number)
         if kind is float:
             return float(value)
         return str(value)
@@ -161,8 +189,9 @@ def apply_overrides(preset: Preset, overrides: dict[str, Any], *, source: str = 
             close = difflib.get_close_matches(name.replace("-", "_"), sorted(known), n=3)
             raise TuneDeskError(
                 f"Unknown setting '{name}'.",
-                hint=("Did you mean " + ", ".join(sorted(close)) + "? ") if close else
-                "Run `tunedesk doctor --json` to see every preset field.",
+                hint=("Did you mean " + ", ".join(sorted(close)) + "? ")
+                if close
+                else "Run `tunedesk doctor --json` to see every preset field.",
                 kind="bad_setting",
                 where={"source": source, "field": name},
             )
@@ -193,7 +222,9 @@ def load_preset_file(path: str | Path) -> Preset:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TuneDeskError(f"Preset file {path} does not exist.", hint="Check the path.", kind="bad_setting") from None
+        raise TuneDeskError(
+            f"Preset file {path} does not exist.", hint="Check the path.", kind="bad_setting"
+        ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TuneDeskError(
             f"Preset file {path} is not valid TOML: {exc}.",
@@ -209,5 +240,3 @@ def shipped_presets_dir() -> Path:
     from tunedesk.core.paths import resources_dir
 
     return resources_dir() / "presets"
-
-

@@ -55,7 +55,9 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "config.json") -> RunConfig:
         if not isinstance(data, dict):
-            raise TuneDeskError("The run's config is not a JSON object.", hint="Recreate the run.", kind="bad_config")
+            raise TuneDeskError(
+                "The run's config is not a JSON object.", hint="Recreate the run.", kind="bad_config"
+            )
         missing = [k for k in ("model", "data") if not data.get(k)]
         if missing:
             raise TuneDeskError(
@@ -83,7 +85,9 @@ class RunConfig:
             )
         preset_data = data.get("preset") or {}
         if not isinstance(preset_data, dict):
-            raise TuneDeskError("'preset' in the config must be an object.", kind="bad_config", where={"file": source})
+            raise TuneDeskError(
+                "'preset' in the config must be an object.", kind="bad_config", where={"file": source}
+            )
         kwargs = {k: v for k, v in data.items() if k != "preset"}
         return cls(preset=Preset.from_dict(preset_data, source=f"{source}: preset"), **kwargs)
 
