@@ -14,6 +14,7 @@ import sys
 
 from tunedesk import __version__
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.launch import WORKER_FLAG
 from tunedesk.core.offline import enforce_offline
 
 # subcommand -> module in tunedesk.cli
@@ -59,6 +60,11 @@ def print_json(obj: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     enforce_offline()
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == WORKER_FLAG:
+        # A frozen bundle has no `python -m`: it re-enters its own executable as the worker (core/launch.py).
+        from tunedesk.worker.__main__ import main as worker_main
+
+        return worker_main(argv[1:])
     if not argv:
         from tunedesk.ui.app import main as gui_main
 
