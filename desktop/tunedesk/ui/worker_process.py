@@ -1,0 +1,372 @@
+"""The one QObject that runs a worker: `python -m tunedesk.worker ...` (or `tunedesk ... --json`) as a child.
+
+Modelled on qutebrowser's GUIProcess: a `QProcess(self)` whose output is read line by line, decoded as
+protocol events, and re-emitted as typed signals; lines that are not events are kept aside, never a crash.
+Nothing here waits on the process: the GUI thread never blocks.
+
+A training run must be able to outlive the window ("keep training in the background"), and a child on a pipe
+cannot: it would die with its reader. So a worker can also be *attached*: started detached (`start_detached`)
+or found still running from an earlier session (`attach`), it is followed through its run folder instead of
+a pipe, with the same signals. Its events come from `events.jsonl` (the worker appends every event there),
+its stderr from a file, and commands go to `RUN_DIR/control`, which the worker polls each step.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
+
+from tunedesk.core.atomic import write_text_atomic
+from tunedesk.core.launch import cli_command, worker_command, worker_env
+from tunedesk.core.protocol import ProtocolError, decode
+from tunedesk.core.runs import RunLayout
+
+# Exit statuses of the worker and CLI (docs/architecture.md); used to describe an attached worker's end.
+EXIT_BY_STATUS = {"completed": 0, "early_stopped": 0, "failed": 1, "cancelled": 3}
+STDERR_FILE = (
+    "stderr.log"  # a detached worker's stderr, in its run folder: a hard crash's traceback lands here
+)
+POLL_MS = 250  # how often an attached worker's files are read: live enough, and a few small reads at most
+
+
+@dataclass
+class ProcessOutcome:
+    """How a worker ended.
+
+    `exit_code` is None for an attached worker (not our child, so its exit status is unknowable); its
+    outcome then comes from its last `finished`/`error` event alone.
+    """
+
+    exit_code: int | None
+    crashed: bool  # killed by a signal / died without saying how it ended
+    last_event: dict[str, Any] | None = None  # the last `finished` or `error` event
+    error_events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """completed | early_stopped | cancelled | failed | crashed (one word for the UI)."""
+        if self.last_event and self.last_event.get("event") == "finished":
+            return str(self.last_event.get("status", "failed"))
+        if self.crashed or self.exit_code is None:
+            return "crashed"
+        if self.exit_code == 3:
+            return "cancelled"
+        return "completed" if self.exit_code == 0 and not self.error_events else "failed"
+
+    def was_successful(self) -> bool:
+        return self.status in ("completed", "early_stopped")
+
+    def error(self) -> dict[str, Any] | None:
+        """The most recent error event, if any (message, hint, traceback)."""
+        return self.error_events[-1] if self.error_events else None
+
+
+def _qt_env(env: dict[str, str]) -> QProcessEnvironment:
+    qenv = QProcessEnvironment()
+    for key, value in env.items():
+        qenv.insert(key, value)
+    return qenv
+
+
+class WorkerProcess(QObject):
+    """A worker child process, or a detached worker followed through its run folder.
+
+    Signals:
+        started(): the process is running (attached: following began).
+        event(dict): one protocol event (decoded by `tunedesk.core.protocol.decode`).
+        invalid_line(str): a stdout line that is not a protocol event (a stray print, a torn line).
+        stderr_line(str): one line of the worker's stderr (its log).
+        finished(object): a `ProcessOutcome`, once, when the worker has ended.
+        error_occurred(str): the worker could not be started or followed (message for the user).
+    """
+
+    started = Signal()
+    event = Signal(dict)
+    invalid_line = Signal(str)
+    stderr_line = Signal(str)
+    finished = Signal(object)
+    error_occurred = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, *, kill_timeout_ms: int = 5000) -> None:
+        super().__init__(parent)
+        self.kill_timeout_ms = kill_timeout_ms
+        self._proc = QProcess(self)
+        self._proc.readyReadStandardOutput.connect(self._on_ready_read_stdout)
+        self._proc.readyReadStandardError.connect(self._on_ready_read_stderr)
+        self._proc.started.connect(self.started)
+        self._proc.finished.connect(self._on_finished)
+        self._proc.errorOccurred.connect(self._on_error)
+        self._last_event: dict[str, Any] | None = None
+        self._errors: list[dict[str, Any]] = []
+        self._running = False
+        self.command: list[str] = []
+        # attached mode
+        self._run: RunLayout | None = None
+        self._pid: int | None = None
+        self._child: subprocess.Popen[bytes] | None = None
+        self._offsets: dict[str, int] = {}
+        self._partial: dict[str, bytes] = {}
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._on_poll)
+
+    # ---- starting -----------------------------------------------------------------------------------------
+    def start(self, args: list[str], *, env: dict[str, str] | None = None) -> None:
+        """Start `python -m tunedesk.worker ARGS` on pipes."""
+        self.start_command(worker_command(*args), env=env)
+
+    def start_cli(self, args: list[str], *, env: dict[str, str] | None = None) -> None:
+        """Start `tunedesk ARGS` (a `--json` form) on pipes, for work that needs torch."""
+        self.start_command(cli_command(*args), env=env)
+
+    def start_command(self, command: list[str], *, env: dict[str, str] | None = None) -> None:
+        """Start any command line on pipes (tests start a fake worker this way)."""
+        if self.is_running():
+            raise RuntimeError("this worker is already running")
+        self._reset()
+        self.command = list(command)
+        self._proc.setProcessEnvironment(_qt_env(worker_env(env)))
+        self._running = True
+        self._proc.start(command[0], command[1:])
+
+    def start_detached(
+        self, args: list[str], run_dir: str | Path, *, env: dict[str, str] | None = None
+    ) -> None:
+        """Start `python -m tunedesk.worker ARGS` so that it outlives this app, and follow it via `run_dir`."""
+        if self.is_running():
+            raise RuntimeError("this worker is already running")
+        layout = RunLayout(Path(run_dir))
+        command = worker_command(*args)
+        # subprocess, not QProcess: PySide6's instance startDetached() does not return the pid, and the static
+        # one cannot redirect output. A new session keeps the worker alive when the app (or its terminal) ends;
+        # stdout goes nowhere because events.jsonl carries the same events.
+        detach: dict[str, Any] = (
+            {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
+            if sys.platform == "win32"
+            else {"start_new_session": True}
+        )
+        try:
+            with open(layout.root / STDERR_FILE, "ab") as err:
+                child = subprocess.Popen(
+                    command,
+                    cwd=layout.root,
+                    env=worker_env(env),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    **detach,
+                )
+        except OSError as exc:
+            self.error_occurred.emit(f"Could not start the worker ({' '.join(command)}): {exc}")
+            return
+        self.command = command
+        self.attach(layout.root, pid=child.pid, from_start=False, _child=child)
+
+    def attach(
+        self,
+        run_dir: str | Path,
+        *,
+        pid: int | None = None,
+        from_start: bool = True,
+        _child: subprocess.Popen[bytes] | None = None,
+    ) -> None:
+        """Follow a worker already running `run_dir` (its pid from worker.pid unless given).
+
+        With `from_start`, the events already in events.jsonl are replayed first, so curves are complete.
+        """
+        if self.is_running():
+            raise RuntimeError("this worker is already running")
+        self._reset()
+        layout = RunLayout(Path(run_dir))
+        if pid is None:
+            try:
+                pid = int(json.loads(layout.pid.read_text())["pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                self.error_occurred.emit(f"No worker is recorded as running {layout.root}.")
+                return
+        self._run, self._pid, self._running = layout, pid, True
+        self._child = _child  # when we started it: poll() reaps it and tells its exit code
+        for path in (layout.events, layout.root / STDERR_FILE):
+            self._offsets[str(path)] = 0 if from_start or not path.exists() else path.stat().st_size
+        self.started.emit()
+        self._on_poll()
+        if self._running:
+            self._poll.start()
+
+    # ---- state and control --------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._running
+
+    def is_attached(self) -> bool:
+        return self._run is not None
+
+    def pid(self) -> int | None:
+        if self._run is not None:
+            return self._pid
+        pid = int(self._proc.processId())
+        return pid or None
+
+    def send(self, cmd: str) -> bool:
+        """Send pause | resume | cancel: a JSON line on stdin, or the word in RUN_DIR/control when attached."""
+        if not self._running:
+            return False
+        if self._run is not None:
+            write_text_atomic(self._run.control, cmd)
+            return True
+        self._proc.write((json.dumps({"cmd": cmd}) + "\n").encode())
+        return True
+
+    def cancel(self) -> bool:
+        """Ask the worker to stop cleanly (it saves a checkpoint and emits `finished` status cancelled)."""
+        return self.send("cancel")
+
+    def terminate(self) -> None:
+        """SIGTERM (the worker treats it as cancel), then SIGKILL if it is still there after kill_timeout_ms."""
+        if not self._running:
+            return
+        if self._run is not None:
+            self._signal_attached(kill=False)
+        else:
+            self._proc.terminate()
+        QTimer.singleShot(self.kill_timeout_ms, self.kill)
+
+    def kill(self) -> None:
+        if not self._running:
+            return
+        if self._run is not None:
+            self._signal_attached(kill=True)
+        else:
+            self._proc.kill()
+
+    def detach(self) -> None:
+        """Stop following an attached worker and leave it running (the window is closing)."""
+        if self._run is not None:
+            self._poll.stop()
+            self._running = False
+            self._run, self._child = None, None
+
+    # ---- pipes --------------------------------------------------------------------------------------------
+    def _reset(self) -> None:
+        self._last_event, self._errors = None, []
+        self._run, self._pid, self._child = None, None, None
+        self._offsets, self._partial = {}, {}
+
+    def _handle_stdout_line(self, raw: bytes) -> None:
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        if not line.strip():
+            return
+        try:
+            ev = decode(line)
+        except ProtocolError:
+            self.invalid_line.emit(line)
+            return
+        if ev["event"] == "finished":
+            self._last_event = ev
+        elif ev["event"] == "error":
+            self._errors.append(ev)
+            self._last_event = self._last_event or ev
+        self.event.emit(ev)
+
+    @Slot()
+    def _on_ready_read_stdout(self) -> None:
+        self._proc.setReadChannel(QProcess.ProcessChannel.StandardOutput)
+        while self._proc.canReadLine():
+            self._handle_stdout_line(bytes(self._proc.readLine().data()))
+
+    @Slot()
+    def _on_ready_read_stderr(self) -> None:
+        self._proc.setReadChannel(QProcess.ProcessChannel.StandardError)
+        while self._proc.canReadLine():
+            self.stderr_line.emit(
+                bytes(self._proc.readLine().data()).decode("utf-8", "replace").rstrip("\r\n")
+            )
+        self._proc.setReadChannel(QProcess.ProcessChannel.StandardOutput)
+
+    @Slot(int, QProcess.ExitStatus)
+    def _on_finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        # Whatever is left, including a last line without a newline (a crash mid-write), still counts.
+        self._on_ready_read_stdout()
+        rest = bytes(self._proc.readAllStandardOutput().data())
+        if rest:
+            self._handle_stdout_line(rest)
+        self._on_ready_read_stderr()
+        err_rest = bytes(self._proc.readAllStandardError().data()).decode("utf-8", "replace").rstrip("\r\n")
+        if err_rest:
+            self.stderr_line.emit(err_rest)
+        self._running = False
+        crashed = status == QProcess.ExitStatus.CrashExit
+        self.finished.emit(ProcessOutcome(code, crashed, self._last_event, list(self._errors)))
+
+    @Slot(QProcess.ProcessError)
+    def _on_error(self, error: QProcess.ProcessError) -> None:
+        # Only a failure to start never reaches `finished`; other errors (a crash) are reported there.
+        if error == QProcess.ProcessError.FailedToStart:
+            self._running = False
+            self.error_occurred.emit(f"Could not start {' '.join(self.command)}: {self._proc.errorString()}")
+
+    # ---- attached: follow the run folder ------------------------------------------------------------------
+    def _read_new_lines(self, path: Path) -> list[bytes]:
+        key = str(path)
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(self._offsets.get(key, 0))
+                chunk = fh.read()
+                self._offsets[key] = fh.tell()
+        except FileNotFoundError:
+            return []
+        data = self._partial.pop(key, b"") + chunk
+        lines = data.split(b"\n")
+        if lines[-1]:
+            self._partial[key] = lines[-1]  # a line still being written: finish it next time
+        return lines[:-1]
+
+    @Slot()
+    def _on_poll(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        alive = self._pid_alive()  # checked before reading, so nothing written before death is missed
+        for raw in self._read_new_lines(run.events):
+            self._handle_stdout_line(raw)
+        for raw in self._read_new_lines(run.root / STDERR_FILE):
+            self.stderr_line.emit(raw.decode("utf-8", "replace").rstrip("\r"))
+        ended = self._last_event is not None and self._last_event.get("event") == "finished"
+        if ended or not alive:
+            self._poll.stop()
+            self._running = False
+            status = str(self._last_event.get("status")) if ended and self._last_event else ""
+            code = self._child.poll() if self._child is not None else None
+            if code is None:
+                code = EXIT_BY_STATUS.get(status)
+            crashed = not ended or (code is not None and code < 0)
+            outcome = ProcessOutcome(code, crashed, self._last_event, list(self._errors))
+            self._run = None
+            self.finished.emit(outcome)
+
+    def _pid_alive(self) -> bool:
+        if self._child is not None:
+            return self._child.poll() is None
+        if self._pid is None:
+            return False
+        try:
+            import psutil
+
+            proc = psutil.Process(self._pid)
+            return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+        except Exception:
+            return False
+
+    def _signal_attached(self, *, kill: bool) -> None:
+        try:
+            import psutil
+
+            proc = psutil.Process(self._pid or -1)
+            proc.kill() if kill else proc.terminate()
+        except Exception:
+            pass  # already gone: the next poll reports it
