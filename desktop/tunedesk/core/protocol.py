@@ -52,7 +52,7 @@ class ProtocolError(ValueError):
     """A line that is not a valid event of this protocol."""
 
 
-def make_event(kind: str, **fields: Any) -> dict[str, Any]:
+def make_event(kind: str, /, **fields: Any) -> dict[str, Any]:
     if kind not in EVENT_FIELDS:
         raise ValueError(f"unknown event kind {kind!r}")
     missing = [f for f in EVENT_FIELDS[kind] if f not in fields]
@@ -133,7 +133,7 @@ class EventWriter:
     stream: IO[str] | None = None
     log_path: Any = None
 
-    def emit(self, kind: str, **fields: Any) -> dict[str, Any]:
+    def emit(self, kind: str, /, **fields: Any) -> dict[str, Any]:
         event = make_event(kind, **fields)
         line = encode(event) + "\n"
         if self.log_path is not None:
