@@ -1,0 +1,433 @@
+"""The Export page: turn a trained run into one GGUF file, checked, with an Ollama Modelfile beside it.
+
+The work is the worker's (`python -m tunedesk.worker export RUN --quant Q --checkpoint C`), run through
+`WorkerProcess`; it reports `stage` events (merge, convert, quantize, verify) and then `finished`. This page
+only shows them: four stage rows, one progress bar, the verification results in words, and the result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tunedesk.core.launch import worker_command
+from tunedesk.ui.app_state import AppState
+from tunedesk.ui.style import set_role
+from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.error_banner import ErrorBanner
+from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
+
+# The choices and their one plain line each; the recommended one comes from core (recommend_quant).
+QUANTS: dict[str, str] = {
+    "q8_0": "About half the size of f16, practically no quality loss; the safe choice for small models.",
+    "q6_k": "About 40% of f16; a quality loss that is hard to notice.",
+    "q5_k_m": "About a third of f16; a very small quality loss.",
+    "q4_k_m": "About a quarter of the size, small quality loss; a good default for 7B models on a laptop.",
+    "f16": "Full quality and the largest file; for converting further or when size does not matter.",
+}
+STAGES = (
+    ("merge", "Merge the adapter into the model"),
+    ("convert", "Convert to GGUF"),
+    ("quantize", "Quantize"),
+    ("verify", "Check the file"),
+)
+ICONS = {"waiting": "○", "running": "◐", "done": "✓", "failed": "✕"}
+
+# Verification keys in plain words; unknown keys are shown with their own name, so nothing is hidden.
+CHECK_LABELS = {
+    "template_embedded": "Chat template embedded in the file",
+    "chat_template": "Chat template embedded in the file",
+    "stops_at_end_of_turn": "Stops at the end of its turn",
+    "stops": "Stops at the end of its turn",
+    "agreement": "Agrees with the merged model (same next word)",
+    "token_agreement": "Agrees with the merged model (same next word)",
+    "perplexity_merged": "Perplexity of the merged model (lower is better)",
+    "perplexity_gguf": "Perplexity of the GGUF file (lower is better)",
+    "ppl_merged": "Perplexity of the merged model (lower is better)",
+    "ppl_gguf": "Perplexity of the GGUF file (lower is better)",
+}
+
+
+def _card(title: str) -> tuple[Card, QVBoxLayout]:
+    card = Card(title)
+    return card, card.body
+
+
+def _help(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    set_role(label, "help")
+    return label
+
+
+def describe_check(key: str, value: Any) -> tuple[str, str]:
+    """One verification result as (label, readable value)."""
+    label = CHECK_LABELS.get(key, key.replace("_", " ").capitalize())
+    if isinstance(value, bool):
+        return label, "Yes  ✓" if value else "No  ✕"
+    if isinstance(value, float):
+        if "agree" in key and 0 <= value <= 1:
+            return label, f"{value:.0%}"
+        return label, f"{value:.2f}"
+    if isinstance(value, dict):
+        return label, ", ".join(f"{k}: {describe_check(k, v)[1]}" for k, v in value.items())
+    return label, str(value)
+
+
+def _recommended_quant(run_dir: str) -> str:
+    """Core's recommendation for this run, or q8_0 (always safe) when core cannot say."""
+    try:
+        from tunedesk.core.export import recommend_quant
+
+        return str(recommend_quant(run_dir)) if run_dir else "q8_0"
+    except Exception:  # noqa: BLE001 - a recommendation must never break the page
+        return "q8_0"
+
+
+class ExportPage(QWidget):
+    """Export a run to GGUF. Sets `state.gguf_path` when the export succeeds."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ExportPage")
+        self.state = state
+        # How the export worker is started; tests put a fake worker script here (qutebrowser-style).
+        self.make_command = worker_command
+        self.result: dict[str, Any] = {}
+        self.proc = WorkerProcess(self)
+        self.proc.event.connect(self._on_event)
+        self.proc.finished.connect(self._on_finished)
+        self.proc.error_occurred.connect(self._show_error)
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        root = QVBoxLayout(body)
+        root.setContentsMargins(28, 24, 28, 24)
+        root.setSpacing(14)
+        title = QLabel("Export")
+        set_role(title, "title")
+        sub = QLabel("Turn your trained model into one GGUF file for Ollama, LM Studio or llama.cpp.")
+        set_role(sub, "subtitle")
+        root.addWidget(title)
+        root.addWidget(sub)
+
+        top = QHBoxLayout()
+        top.setSpacing(14)
+        top.addWidget(self._run_card(), 1)
+        top.addWidget(self._quant_card(), 1)
+        root.addLayout(top)
+
+        actions = QHBoxLayout()
+        self.start_button = QPushButton("Start export")
+        set_role(self.start_button, "primary")
+        self.start_button.clicked.connect(self.start_export)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.proc.cancel)
+        actions.addWidget(self.start_button)
+        actions.addWidget(self.cancel_button)
+        actions.addStretch(1)
+        root.addLayout(actions)
+        self.error_banner = ErrorBanner()
+        root.addWidget(self.error_banner)
+
+        bottom = QHBoxLayout()
+        bottom.setSpacing(14)
+        bottom.addWidget(self._progress_card(), 1)
+        bottom.addWidget(self._result_card(), 1)
+        root.addLayout(bottom)
+        root.addStretch(1)
+
+        state.run_changed.connect(self._on_run_changed)
+        self.refresh_runs()
+
+    # ---- cards ------------------------------------------------------------------------------------------
+    def _run_card(self) -> QWidget:
+        box, lay = _card("What to export")
+        row = QHBoxLayout()
+        self.run_combo = QComboBox()
+        self.run_combo.currentIndexChanged.connect(self._on_run_picked)
+        browse = QPushButton("Choose run folder…")
+        browse.clicked.connect(self._browse_run)
+        row.addWidget(self.run_combo, 1)
+        row.addWidget(browse)
+        lay.addLayout(row)
+        self.best_radio = QRadioButton("Best checkpoint (lowest validation loss)")
+        self.final_radio = QRadioButton("Final checkpoint (the last step)")
+        self.best_radio.setChecked(True)
+        lay.addWidget(self.best_radio)
+        lay.addWidget(self.final_radio)
+        lay.addWidget(
+            _help("The best one usually answers better on new data; the final one has trained longest.")
+        )
+        lay.addStretch(1)
+        return box
+
+    def _quant_card(self) -> QWidget:
+        box, lay = _card("Size and quality")
+        self.quant_group = QButtonGroup(self)
+        self.quant_radios: dict[str, QRadioButton] = {}
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(2)
+        for i, (name, line) in enumerate(QUANTS.items()):
+            radio = QRadioButton(name)
+            self.quant_group.addButton(radio)
+            self.quant_radios[name] = radio
+            grid.addWidget(radio, i, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(_help(line), i, 1)
+        grid.setColumnStretch(1, 1)
+        lay.addLayout(grid)
+        self.recommend_label = _help("")
+        lay.addWidget(self.recommend_label)
+        return box
+
+    def _progress_card(self) -> QWidget:
+        box, lay = _card("Progress")
+        self.stage_rows: dict[str, tuple[QLabel, QLabel]] = {}
+        grid = QGridLayout()
+        grid.setVerticalSpacing(6)
+        for i, (stage, text) in enumerate(STAGES):
+            icon, label = QLabel(ICONS["waiting"]), QLabel(text)
+            icon.setObjectName("stageIcon")
+            icon.setFixedWidth(22)
+            label.setWordWrap(True)
+            grid.addWidget(icon, i, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(label, i, 1)
+            self.stage_rows[stage] = (icon, label)
+        grid.setColumnStretch(1, 1)
+        lay.addLayout(grid)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        lay.addWidget(self.progress)
+        self.checks_title = QLabel("Checks")
+        set_role(self.checks_title, "heading")
+        self.checks = QGridLayout()
+        self.checks.setColumnStretch(0, 1)
+        lay.addWidget(self.checks_title)
+        lay.addLayout(self.checks)
+        self.checks_title.hide()
+        lay.addStretch(1)
+        return box
+
+    def _result_card(self) -> QWidget:
+        box, lay = _card("Use it")
+        self.gguf_label = QLabel("Nothing exported yet.")
+        self.gguf_label.setWordWrap(True)
+        self.gguf_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.gguf_label)
+        row = QHBoxLayout()
+        self.open_button = QPushButton("Open folder")
+        self.open_button.clicked.connect(self.open_folder)
+        self.chat_button = QPushButton("Chat with it")
+        self.chat_button.clicked.connect(lambda: self.state.go_to("chat"))
+        self.copy_button = QPushButton("Copy Modelfile")
+        self.copy_button.clicked.connect(self.copy_modelfile)
+        for b in (self.open_button, self.chat_button, self.copy_button):
+            b.setEnabled(False)
+            row.addWidget(b)
+        row.addStretch(1)
+        lay.addLayout(row)
+        lay.addWidget(
+            _help(
+                "Ollama Modelfile: save it next to the GGUF file, then run `ollama create NAME -f Modelfile`."
+            )
+        )
+        self.modelfile = QPlainTextEdit()
+        self.modelfile.setReadOnly(True)
+        self.modelfile.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.modelfile.setMinimumHeight(140)
+        lay.addWidget(self.modelfile, 1)
+        return box
+
+    # ---- runs -------------------------------------------------------------------------------------------
+    def refresh_runs(self) -> None:
+        """List the runs that have something to export; the state's run first."""
+        from tunedesk.core.runs import list_runs
+
+        self.run_combo.blockSignals(True)
+        self.run_combo.clear()
+        paths = [
+            str(r.path) for r in list_runs() if r.has_adapter or r.status in ("completed", "early_stopped")
+        ]
+        if self.state.run_dir and self.state.run_dir not in paths:
+            paths.insert(0, self.state.run_dir)
+        for path in paths:
+            self.run_combo.addItem(Path(path).name, path)
+        if not paths:
+            self.run_combo.addItem("No trained runs yet: train one first", "")
+        index = max(0, self.run_combo.findData(self.state.run_dir))
+        self.run_combo.setCurrentIndex(index)
+        self.run_combo.blockSignals(False)
+        self._update_for_run()
+
+    @property
+    def run_dir(self) -> str:
+        return str(self.run_combo.currentData() or "")
+
+    @Slot(str)
+    def _on_run_changed(self, _run: str) -> None:
+        if not self.proc.is_running():
+            self.refresh_runs()
+
+    @Slot(int)
+    def _on_run_picked(self, _index: int) -> None:
+        self._update_for_run()
+        if self.run_dir:
+            self.state.set_run_dir(self.run_dir)
+
+    def _update_for_run(self) -> None:
+        recommended = _recommended_quant(self.run_dir)
+        for name, radio in self.quant_radios.items():
+            radio.setText(f"{name}  (recommended)" if name == recommended else name)
+        if recommended in self.quant_radios:
+            self.quant_radios[recommended].setChecked(True)
+            self.recommend_label.setText(f"Recommended for this model: {recommended}.")
+        self.start_button.setEnabled(bool(self.run_dir))
+
+    def _browse_run(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a run folder")
+        if folder:
+            self.state.set_run_dir(folder)
+            self.refresh_runs()
+
+    @property
+    def quant(self) -> str:
+        return next((n for n, r in self.quant_radios.items() if r.isChecked()), "q8_0")
+
+    # ---- export -----------------------------------------------------------------------------------------
+    @Slot()
+    def start_export(self) -> None:
+        if not self.run_dir or self.proc.is_running():
+            return
+        self.result = {}
+        self.error_banner.hide()
+        self._clear_checks()
+        for stage, _text in STAGES:
+            self._set_stage(stage, "waiting", "")
+        self.progress.setValue(0)
+        for b in (self.open_button, self.chat_button, self.copy_button):
+            b.setEnabled(False)
+        checkpoint = "best" if self.best_radio.isChecked() else "final"
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.state.show_status(f"Exporting {Path(self.run_dir).name} as {self.quant}…")
+        cmd = self.make_command("export", self.run_dir, "--quant", self.quant, "--checkpoint", checkpoint)
+        self.proc.start_command(cmd)
+
+    @Slot(dict)
+    def _on_event(self, ev: dict) -> None:
+        kind = ev["event"]
+        if kind == "stage":
+            self._set_stage(ev["stage"], ev["status"], ev.get("message", ""))
+            self._update_progress(ev["stage"], ev["status"], ev.get("fraction"))
+            detail = ev.get("detail")
+            if ev["stage"] == "verify" and isinstance(detail, dict):
+                self._show_checks(detail)
+        elif kind == "error":
+            self._show_error(ev["message"], ev.get("hint", ""), ev.get("traceback", ""))
+        elif kind == "finished":
+            self.result = dict(ev)
+
+    @Slot(object)
+    def _on_finished(self, outcome: ProcessOutcome) -> None:
+        self.start_button.setEnabled(bool(self.run_dir))
+        self.cancel_button.setEnabled(False)
+        if not outcome.was_successful():
+            if self.error_banner.isHidden():
+                self._show_error(
+                    f"The export ended: {outcome.status}.", "See the worker's log for the reason."
+                )
+            self.state.show_status("Export did not finish.")
+            return
+        self.progress.setValue(self.progress.maximum())
+        if isinstance(self.result.get("verification"), dict):
+            self._show_checks(self.result["verification"])
+        gguf = str(self.result.get("gguf") or self.result.get("gguf_path") or "")
+        modelfile = self.result.get("modelfile")
+        text = ""
+        if modelfile and Path(str(modelfile)).is_file():
+            text = Path(str(modelfile)).read_text(encoding="utf-8", errors="replace")
+        self.modelfile.setPlainText(text)
+        self.gguf_label.setText(f"<b>{Path(gguf).name}</b><br>{Path(gguf).parent}" if gguf else "Done.")
+        self.open_button.setEnabled(bool(gguf))
+        self.chat_button.setEnabled(bool(gguf))
+        self.copy_button.setEnabled(bool(text))
+        if gguf:
+            self.state.set_gguf_path(gguf)
+        self.state.show_status("Export finished: the GGUF file is ready.")
+
+    def _set_stage(self, stage: str, status: str, message: str) -> None:
+        if stage not in self.stage_rows:
+            return
+        icon, label = self.stage_rows[stage]
+        icon.setText(ICONS.get(status, "○"))
+        icon.setProperty("status", status)
+        text = dict(STAGES)[stage]
+        label.setText(f"<b>{text}</b><br><span>{message}</span>" if message else text)
+
+    def _update_progress(self, stage: str, status: str, fraction: float | None) -> None:
+        names = [s for s, _ in STAGES]
+        if stage not in names:
+            return
+        done = names.index(stage) + (1.0 if status == "done" else float(fraction or 0.0))
+        self.progress.setValue(max(self.progress.value(), int(1000 * done / len(names))))
+
+    def _clear_checks(self) -> None:
+        while self.checks.count():
+            item = self.checks.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.checks_title.hide()
+
+    def _show_checks(self, detail: dict) -> None:
+        self._clear_checks()
+        for i, (key, value) in enumerate(detail.items()):
+            label, shown = describe_check(key, value)
+            value_label = QLabel(shown)
+            value_label.setObjectName("checkValue")
+            self.checks.addWidget(QLabel(label), i, 0)
+            self.checks.addWidget(value_label, i, 1, Qt.AlignmentFlag.AlignRight)
+        self.checks_title.show()
+
+    @Slot(str)
+    def _show_error(self, message: str, hint: str = "", details: str = "") -> None:
+        self.error_banner.show_error(message, hint, details)
+        self.start_button.setEnabled(bool(self.run_dir))
+        self.cancel_button.setEnabled(False)
+
+    @Slot()
+    def open_folder(self) -> None:
+        gguf = self.state.gguf_path
+        if gguf:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(gguf).parent)))
+
+    @Slot()
+    def copy_modelfile(self) -> None:
+        QGuiApplication.clipboard().setText(self.modelfile.toPlainText())

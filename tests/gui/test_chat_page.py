@@ -1,0 +1,107 @@
+"""Chat page: real answers from the real starter GGUF, streamed from the chat thread (llama.cpp, 2 threads)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tunedesk.ui.app_state import AppState
+from tunedesk.ui.pages.chat_page import ChatPage
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def page(qtbot, starter_gguf: Path):
+    state = AppState()
+    page = ChatPage(state)
+    page.n_threads = 2  # the test machine is shared: be fair, and fast enough for 135M
+    page.set_model(str(starter_gguf))
+    qtbot.addWidget(page)
+    yield page
+    page.shutdown()
+
+
+def _wait_idle(qtbot, page: ChatPage, timeout: int = 60000) -> None:
+    qtbot.waitUntil(lambda: not any(p.busy for p in page.panes), timeout=timeout)
+
+
+def test_building_the_page_does_not_import_llama_cpp() -> None:
+    # In a fresh process: this test process has long imported llama_cpp through the other tests.
+    code = (
+        "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.chat_page import ChatPage;"
+        "page = ChatPage(AppState()); page.shutdown();"
+        "print(sorted(m for m in ('llama_cpp', 'torch', 'transformers') if m in sys.modules))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_streams_a_real_answer_with_stats(qtbot, page: ChatPage) -> None:
+    page.max_tokens.setValue(24)
+    page.temperature.setValue(0.0)
+    page.input.setPlainText("What is the capital of France?")
+    chunks: list[str] = []
+    page.tuned_pane.session.chunk.connect(chunks.append)
+    with qtbot.waitSignal(page.tuned_pane.session.answer_finished, timeout=60000) as blocker:
+        page.send_button.click()
+        assert page.stop_button.isEnabled() and not page.send_button.isEnabled()
+    stats = blocker.args[0]
+    assert len(chunks) >= 2, "the answer must arrive in pieces, not at once"
+    messages = page.tuned_pane.messages
+    assert messages[0] == ["user", "What is the capital of France?"]
+    assert messages[1][0] == "assistant" and "Paris" in messages[1][1]
+    assert stats["tokens"] > 0 and stats["time_to_first_token"] is not None
+    qtbot.waitUntil(lambda: "tokens/s" in page.tuned_pane.stats.text())
+    assert page.input.toPlainText() == ""
+    assert page.send_button.isEnabled() and not page.stop_button.isEnabled()
+    assert "Paris" in page.tuned_pane.transcript.toPlainText()
+
+
+def test_stop_cancels_mid_answer(qtbot, page: ChatPage) -> None:
+    page.max_tokens.setValue(400)
+    page.input.setPlainText("Write a long story about a lighthouse keeper and the sea.")
+    session = page.tuned_pane.session
+    with qtbot.waitSignal(session.chunk, timeout=60000):
+        page.send()
+    with qtbot.waitSignal(session.answer_finished, timeout=30000) as blocker:
+        page.stop_button.click()
+    stats = blocker.args[0]
+    assert stats["cancelled"] is True
+    assert stats["tokens"] < 400
+    assert "stopped" in page.tuned_pane.stats.text()
+    assert page.tuned_pane.messages[-1][0] == "assistant" and page.tuned_pane.messages[-1][1]
+
+
+def test_compare_mode_streams_two_answers(qtbot, page: ChatPage, starter_gguf: Path) -> None:
+    page.compare_box.setChecked(True)
+    assert len(page.panes) == 2 and not page.base_pane.isHidden()
+    assert page.base_pane.model_path == str(starter_gguf)  # no run yet: the base is the starter
+    page.max_tokens.setValue(16)
+    page.input.setPlainText("Say hello.")
+    page.send()
+    assert page.base_pane.busy and page.tuned_pane.busy  # both answer at once, each in its own thread
+    _wait_idle(qtbot, page)
+    for pane in page.panes:
+        assert pane.messages[0] == ["user", "Say hello."]
+        assert pane.messages[1][0] == "assistant" and pane.messages[1][1].strip()
+
+
+def test_new_chat_and_a_broken_model_file(qtbot, page: ChatPage, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"not a model at all")
+    page.set_model(str(bad))
+    page.input.setPlainText("Hello?")
+    page.send()
+    _wait_idle(qtbot, page)
+    role, text = page.tuned_pane.messages[-1]
+    assert role == "error" and "broken.gguf" in text
+    page.new_chat()
+    assert page.tuned_pane.messages == []

@@ -1,0 +1,108 @@
+"""Export page: driven end to end by a fake export worker that prints canned protocol events."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tunedesk.core.presets import Preset
+from tunedesk.core.runs import RunConfig, create_run
+from tunedesk.ui.app_state import AppState
+from tunedesk.ui.pages.export_page import QUANTS, ExportPage
+
+pytestmark = pytest.mark.gui
+
+FAKE_WORKER = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from tunedesk.core.protocol import EventWriter
+
+    args = sys.argv[1:]
+    assert args[0] == "export", args
+    run = Path(args[1])
+    quant = args[args.index("--quant") + 1]
+    out = run / "export"
+    out.mkdir(exist_ok=True)
+    w = EventWriter(stream=sys.stdout)
+    if quant == "f16":
+        w.emit("stage", stage="merge", status="running", fraction=0.0, message="Merging")
+        # Written by hand: EventWriter.emit's own first parameter is named `kind`, like the error field.
+        print(json.dumps({"v": 1, "event": "error", "t": 0, "kind": "out_of_memory",
+                          "message": "Not enough memory to merge.", "hint": "Close other apps."}), flush=True)
+        w.emit("finished", status="failed")
+        sys.exit(1)
+    for stage in ("merge", "convert", "quantize", "verify"):
+        w.emit("stage", stage=stage, status="running", fraction=0.5, message=f"{stage} in progress")
+        time.sleep(0.05)
+        detail = None
+        if stage == "verify":
+            detail = {"template_embedded": True, "stops_at_end_of_turn": True, "agreement": 0.97,
+                      "perplexity_merged": 8.123, "perplexity_gguf": 8.301}
+        w.emit("stage", stage=stage, status="done", message=f"{stage} done", detail=detail)
+    gguf = out / f"model-{quant}.gguf"
+    gguf.write_bytes(b"GGUF")
+    modelfile = out / "Modelfile"
+    modelfile.write_text(f"FROM ./{gguf.name}\\nPARAMETER stop <|im_end|>\\n")
+    w.emit("finished", status="completed", gguf=str(gguf), modelfile=str(modelfile))
+    """
+)
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    layout = create_run(RunConfig(model="starter", data="notes.jsonl", preset=Preset()), tmp_path / "run")
+    return layout.root
+
+
+@pytest.fixture
+def page(qtbot, tmp_path: Path, run_dir: Path) -> ExportPage:
+    script = tmp_path / "fake_export_worker.py"
+    script.write_text(FAKE_WORKER)
+    state = AppState()
+    state.set_run_dir(str(run_dir))
+    page = ExportPage(state)
+    page.make_command = lambda *args: [sys.executable, str(script), *args]
+    qtbot.addWidget(page)
+    return page
+
+
+def test_lists_quants_and_preselects_the_state_run(page: ExportPage, run_dir: Path) -> None:
+    assert page.run_dir == str(run_dir)
+    assert set(page.quant_radios) == set(QUANTS)
+    assert page.quant in QUANTS  # the recommendation is checked
+    assert page.start_button.isEnabled()
+
+
+def test_export_shows_stages_checks_and_sets_gguf(qtbot, page: ExportPage, run_dir: Path) -> None:
+    page.quant_radios["q4_k_m"].setChecked(True)
+    with qtbot.waitSignal(page.state.gguf_changed, timeout=20000) as blocker:
+        page.start_button.click()
+    gguf = Path(blocker.args[0])
+    assert gguf == run_dir / "export" / "model-q4_k_m.gguf"
+    assert page.progress.value() == page.progress.maximum()
+    assert all(icon.text() == "✓" for icon, _ in page.stage_rows.values())
+    shown = [page.checks.itemAt(i).widget().text() for i in range(page.checks.count())]
+    assert "Chat template embedded in the file" in shown
+    assert "97%" in shown and "8.30" in shown
+    assert "FROM ./model-q4_k_m.gguf" in page.modelfile.toPlainText()
+    assert page.open_button.isEnabled() and page.copy_button.isEnabled()
+    page.copy_button.click()
+    from PySide6.QtGui import QGuiApplication
+
+    assert "PARAMETER stop" in QGuiApplication.clipboard().text()
+
+
+def test_failed_export_shows_the_error_and_hint(qtbot, page: ExportPage) -> None:
+    page.quant_radios["f16"].setChecked(True)
+    with qtbot.waitSignal(page.proc.finished, timeout=20000):
+        page.start_button.click()
+    assert not page.error_banner.isHidden()
+    assert "Not enough memory" in page.error_banner.message.text()
+    assert "Close other apps" in page.error_banner.hint.text()
+    assert page.stage_rows["merge"][0].text() == "◐"
+    assert page.state.gguf_path == ""
+    assert page.start_button.isEnabled()
