@@ -32,6 +32,8 @@ class AppState(QObject):
         status_message(str): a short line for the status bar.
         navigate(str): a page name from PAGE_NAMES that the window should show.
         training_changed(bool): whether a worker trains the current run from this app.
+        open_requested(str): a run folder to show on the Train page (even if it already is the current run).
+        resume_requested(str): a run folder to continue training from its last checkpoint (Train page does).
     """
 
     model_changed = Signal(str)
@@ -45,6 +47,8 @@ class AppState(QObject):
     status_message = Signal(str)
     navigate = Signal(str)
     training_changed = Signal(bool)
+    resume_requested = Signal(str)
+    open_requested = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -186,6 +190,18 @@ class AppState(QObject):
         if page_name not in PAGE_NAMES:
             raise ValueError(f"unknown page {page_name!r}; expected one of {PAGE_NAMES}")
         self.navigate.emit(page_name)
+
+    def request_open(self, run_dir: str) -> None:
+        """Show `run_dir` on the Train page (its settings, curves, samples; followed live if it trains)."""
+        self.set_run_dir(run_dir)
+        self.open_requested.emit(str(run_dir))
+        self.navigate.emit("train")
+
+    def request_resume(self, run_dir: str) -> None:
+        """Continue `run_dir` from its last checkpoint: it becomes the current run, the Train page starts it."""
+        self.set_run_dir(run_dir)
+        self.resume_requested.emit(str(run_dir))
+        self.navigate.emit("train")
 
     def show_status(self, text: str) -> None:
         self.status_message.emit(text)

@@ -1,0 +1,119 @@
+"""Loss, validation-loss and learning-rate curves of a run, drawn from its protocol events.
+
+The same `add_event` feeds a live run (events from the worker) and a past one (`load_events` over its
+events.jsonl), so what a user sees during training is exactly what the Runs page redraws later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from tunedesk.ui.style import LR_COLOR, TRAIN_COLOR, VAL_COLOR, is_dark
+
+REDRAW_MS = 150  # a burst of step events is drawn once, not once per event
+
+
+class TrainingCurves(QWidget):
+    """Two plots side by side: loss (training and validation) and learning rate, against the step."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True)
+        dark = is_dark()
+        fg = "#c8cad0" if dark else "#4a4e55"
+        bg = "#26282d" if dark else "#ffffff"
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+        self.loss_plot = self._plot("Loss", bg, fg)
+        self.lr_plot = self._plot("Learning rate", bg, fg)
+        self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
+        self.train_curve = self.loss_plot.plot([], [], name="training", pen=pg.mkPen(TRAIN_COLOR, width=2))
+        self.val_curve = self.loss_plot.plot(
+            [],
+            [],
+            name="validation",
+            pen=pg.mkPen(VAL_COLOR, width=2),
+            symbol="o",
+            symbolSize=7,
+            symbolBrush=VAL_COLOR,
+            symbolPen=None,
+        )
+        self.lr_curve = self.lr_plot.plot([], [], pen=pg.mkPen(LR_COLOR, width=2))
+        # Learning rates are ~1e-4: scientific tick labels instead of "0.0001".
+        self.lr_plot.getAxis("left").enableAutoSIPrefix(True)
+        layout.addWidget(self.loss_plot, 3)
+        layout.addWidget(self.lr_plot, 2)
+        self.train_points: list[tuple[int, float]] = []
+        self.val_points: list[tuple[int, float]] = []
+        self.lr_points: list[tuple[int, float]] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+
+    @staticmethod
+    def _plot(title: str, bg: str, fg: str) -> pg.PlotWidget:
+        plot = pg.PlotWidget(background=bg)
+        plot.setTitle(title, color=fg, size="10pt")
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("bottom", "step", color=fg)
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setPen(pg.mkPen(fg))
+            axis.setTextPen(pg.mkPen(fg))
+        plot.setMenuEnabled(False)
+        plot.setMinimumHeight(180)
+        return plot
+
+    def clear(self) -> None:
+        self.train_points.clear()
+        self.val_points.clear()
+        self.lr_points.clear()
+        self.redraw()
+
+    def add_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "step":
+            self._add(self.train_points, event.get("step"), event.get("loss"))
+            self._add(self.lr_points, event.get("step"), event.get("learning_rate"))
+        elif kind == "eval":
+            self._add(self.val_points, event.get("step"), event.get("val_loss"))
+        elif kind == "started" and event.get("resumed_from_step"):
+            # A resumed run repeats the steps after its checkpoint: drop what the crash cut short.
+            cut = int(event["resumed_from_step"])
+            for points in (self.train_points, self.val_points, self.lr_points):
+                points[:] = [p for p in points if p[0] <= cut]
+        else:
+            return
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def load_events(self, events: Iterable[dict[str, Any]]) -> None:
+        """Replace the curves with a run's history (its events.jsonl)."""
+        self.train_points.clear()
+        self.val_points.clear()
+        self.lr_points.clear()
+        for event in events:
+            self.add_event(event)
+        self._timer.stop()
+        self.redraw()
+
+    @staticmethod
+    def _add(points: list[tuple[int, float]], step: Any, value: Any) -> None:
+        # A diverged loss arrives as null (protocol._finite): it leaves a gap, not a crash.
+        if isinstance(step, (int, float)) and isinstance(value, (int, float)):
+            points.append((int(step), float(value)))
+
+    def redraw(self) -> None:
+        for curve, points in (
+            (self.train_curve, self.train_points),
+            (self.val_curve, self.val_points),
+            (self.lr_curve, self.lr_points),
+        ):
+            curve.setData([p[0] for p in points], [p[1] for p in points])

@@ -1,0 +1,92 @@
+"""A running run at a glance: progress bar, step, tokens/s, time left, memory, best validation loss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from tunedesk.ui.style import set_role
+
+METRICS = (
+    ("step", "Step"),
+    ("speed", "Tokens / s"),
+    ("eta", "Time left"),
+    ("memory", "Memory"),
+    ("val", "Best val loss"),
+)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
+
+
+class RunStats(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        self.state_label = QLabel("Not started")
+        set_role(self.state_label, "heading")
+        layout.addWidget(self.state_label)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFixedHeight(8)
+        layout.addWidget(self.progress)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(24)
+        grid.setVerticalSpacing(0)
+        self.values: dict[str, QLabel] = {}
+        for col, (key, title) in enumerate(METRICS):
+            value = QLabel("–")
+            set_role(value, "metric")
+            label = QLabel(title)
+            set_role(label, "metric-label")
+            grid.addWidget(value, 0, col)
+            grid.addWidget(label, 1, col)
+            self.values[key] = value
+        grid.setColumnStretch(len(METRICS), 1)
+        layout.addLayout(grid)
+
+    def reset(self, state: str = "Not started") -> None:
+        self.state_label.setText(state)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        for value in self.values.values():
+            value.setText("–")
+
+    def set_state(self, text: str) -> None:
+        self.state_label.setText(text)
+
+    def add_event(self, ev: dict[str, Any]) -> None:
+        kind = ev.get("event")
+        if kind in ("started", "step") and ev.get("total_steps"):
+            self.progress.setRange(0, int(ev["total_steps"]))
+        if kind == "step":
+            step, total = int(ev["step"]), int(ev.get("total_steps") or 0)
+            self.progress.setValue(min(step, self.progress.maximum()))
+            self.values["step"].setText(f"{step} / {total}" if total else str(step))
+            if ev.get("tokens_per_second") is not None:
+                self.values["speed"].setText(f"{float(ev['tokens_per_second']):,.0f}")
+            if ev.get("eta_seconds") is not None:
+                self.values["eta"].setText(format_duration(float(ev["eta_seconds"])))
+            mem = ev.get("peak_memory_mb") or ev.get("memory_mb")
+            if mem is not None:
+                self.values["memory"].setText(f"{float(mem) / 1024:.1f} GB")
+        elif kind == "eval":
+            best = ev.get("best_val_loss", ev.get("val_loss"))
+            if best is not None:
+                self.values["val"].setText(f"{float(best):.3f}")
+        elif kind == "finished":
+            if ev.get("best_val_loss") is not None:
+                self.values["val"].setText(f"{float(ev['best_val_loss']):.3f}")
+            if ev.get("status") in ("completed", "early_stopped"):
+                self.progress.setValue(self.progress.maximum())
+                self.values["eta"].setText("done")
