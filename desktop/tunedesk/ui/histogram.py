@@ -1,0 +1,79 @@
+"""The token-length histogram of a dataset (pyqtgraph), with the training cut-off (seq_len) drawn on it.
+
+It shows what the report's `tokens` block already holds (bin edges and counts from core's quality report);
+it computes nothing itself. Rows right of the red line are longer than seq_len and will be cut.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+BAR_COLOR = "#5b8def"
+CUT_COLOR = "#d64545"
+
+
+class TokenHistogram(pg.PlotWidget):
+    """Bars of "how many examples have about N tokens"; `set_report_tokens` fills it, `clear_data` empties it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background="w")
+        self.setObjectName("TokenHistogram")
+        self.setMinimumHeight(160)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        item = self.getPlotItem()
+        item.showGrid(x=False, y=True, alpha=0.15)
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).setTextPen("#555")
+            item.getAxis(axis).setPen("#bbb")
+        item.setLabel("bottom", "tokens per example", color="#555")
+        item.setLabel("left", "examples", color="#555")
+        self._bars: pg.BarGraphItem | None = None
+        self._cut = pg.InfiniteLine(
+            angle=90,
+            movable=False,
+            pen=pg.mkPen(CUT_COLOR, width=2, style=Qt.PenStyle.DashLine),
+            label="seq_len {value:.0f}",
+            labelOpts={"position": 0.9, "color": CUT_COLOR, "anchors": [(1, 0), (1, 0)]},
+        )
+        self._cut.hide()
+        self.addItem(self._cut)
+        self.counts: list[int] = []
+        self.bin_edges: list[float] = []
+
+    def set_report_tokens(self, tokens: dict[str, Any] | None, seq_len: int | None = None) -> None:
+        """Show a report's `tokens` block ({bin_edges, counts, ...}); None empties the plot."""
+        if not tokens or not tokens.get("counts"):
+            self.clear_data()
+            return
+        self.set_bins(list(tokens["bin_edges"]), list(tokens["counts"]), seq_len)
+
+    def set_bins(self, edges: list[float], counts: list[int], seq_len: int | None = None) -> None:
+        if len(edges) != len(counts) + 1:
+            raise ValueError("a histogram needs one more edge than counts")
+        self.clear_data()
+        self.bin_edges, self.counts = edges, counts
+        lefts = edges[:-1]
+        widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        self._bars = pg.BarGraphItem(
+            x0=lefts, width=[w * 0.9 for w in widths], height=counts, brush=BAR_COLOR, pen=pg.mkPen(None)
+        )
+        self.addItem(self._bars)
+        if seq_len:
+            self._cut.setValue(seq_len)
+            self._cut.show()
+        right = max(edges[-1], (seq_len or 0) * 1.05)
+        self.setXRange(edges[0], right, padding=0.02)
+        self.setYRange(0, max(counts) * 1.1 or 1, padding=0)
+
+    def clear_data(self) -> None:
+        if self._bars is not None:
+            self.removeItem(self._bars)
+            self._bars = None
+        self._cut.hide()
+        self.counts, self.bin_edges = [], []
