@@ -1,9 +1,55 @@
-"""Placeholder: being written."""
+"""`tunedesk data inspect FILE`: read a dataset the way training will, and report on its quality."""
 
 from __future__ import annotations
 
 import argparse
 
+from tunedesk.cli.main import add_json_flag, print_json
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    pass
+    p = sub.add_parser("data", help="check a dataset before training on it")
+    data_sub = p.add_subparsers(dest="data_command", metavar="ACTION")
+    p.set_defaults(func=lambda _args: _usage(p))
+    inspect = data_sub.add_parser(
+        "inspect",
+        help="report the format, the problems (with line numbers) and the token lengths of a dataset",
+        description="Read FILE (JSONL, JSON, CSV, Parquet, .txt/.md, or a folder of notes) as training would, "
+        "list every problem with its line, and with --model count tokens through that model's chat template.",
+    )
+    inspect.add_argument("file", metavar="FILE", help="dataset file or folder of .txt/.md notes")
+    inspect.add_argument(
+        "--model", help="count tokens with this model's tokenizer: 'starter', a folder or a .gguf"
+    )
+    inspect.add_argument("--seq-len", type=int, default=None, help="report rows longer than this many tokens")
+    inspect.add_argument(
+        "--drop-long", action="store_true", help="count rows longer than --seq-len as dropped"
+    )
+    add_json_flag(inspect)
+    inspect.set_defaults(func=run_inspect)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from tunedesk.core.data import inspect_dataset
+    from tunedesk.core.errors import TuneDeskError
+
+    if args.seq_len is not None and args.seq_len < 8:
+        raise TuneDeskError("--seq-len must be at least 8 tokens.", hint="Try --seq-len 512.", kind="usage")
+    tokenizer = None
+    if args.model:
+        from tunedesk.core.models import load_tokenizer  # slow import (transformers): only when asked
+
+        tokenizer = load_tokenizer(args.model)
+    report = inspect_dataset(args.file, tokenizer=tokenizer, seq_len=args.seq_len, drop_long=args.drop_long)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(report.to_text())
+        if tokenizer is None:
+            print("(Add --model starter to see token lengths.)")
+    return 0

@@ -1,0 +1,134 @@
+"""Records to token ids and labels, ready for a causal language model.
+
+Chat records: the model's chat template, labels only on the answers (see render.py). A chat example longer
+than seq_len is cut at seq_len (``truncated``) or, with ``drop_long``, left out; one whose answer is cut away
+entirely is always left out, since it would teach nothing.
+
+Text records (continued pre-training): every token is labelled, each document ends with EOS, and the stream
+of documents is cut into seq_len windows, so nothing is thrown away.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tunedesk.core.data.records import Record
+from tunedesk.core.data.render import stop_token_ids, tokenize_chat
+
+IGNORE = -100
+
+
+@dataclass
+class Example:
+    input_ids: list[int]
+    labels: list[int]
+    truncated: bool = False
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    @property
+    def supervised_tokens(self) -> int:
+        return sum(1 for label in self.labels if label != IGNORE)
+
+
+@dataclass
+class EncodedSet:
+    examples: list[Example]
+    truncated: int  # examples cut to seq_len
+    dropped: int  # records left out (too long with drop_long, or nothing left to learn after the cut)
+    token_lengths: list[int] = field(default_factory=list)  # each record's full length before any cut
+    supervised_tokens: int = 0  # labelled tokens across examples (after cuts)
+
+
+@dataclass
+class DataStats:
+    """What the preset selector needs to know about the data."""
+
+    n_examples: int
+    p95_tokens: int
+    max_tokens: int
+    total_tokens: int
+    supervised_tokens: int
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _text_ids(record: Record, tokenizer: Any) -> list[int]:
+    ids = tokenizer(record.text or "", add_special_tokens=False)["input_ids"]
+    return ids + ([tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else [])
+
+
+def _windows(ids: list[int], seq_len: int) -> list[Example]:
+    return [Example(ids[i : i + seq_len], ids[i : i + seq_len]) for i in range(0, len(ids), seq_len)]
+
+
+def full_length(record: Record, tokenizer: Any) -> int:
+    """Tokens of the whole record before any cut (the number the quality report shows)."""
+    if record.kind == "text":
+        return len(_text_ids(record, tokenizer))
+    return len(tokenize_chat(tokenizer, record.messages or [])[0])
+
+
+def encode_record(record: Record, tokenizer: Any, seq_len: int) -> list[Example]:
+    """One record as examples: one for chat (cut to seq_len, marked ``truncated``), several for long text."""
+    if record.kind == "text":
+        return _windows(_text_ids(record, tokenizer), seq_len)
+    input_ids, labels = tokenize_chat(tokenizer, record.messages or [])
+    if len(input_ids) <= seq_len:
+        return [Example(input_ids, labels)]
+    return [Example(input_ids[:seq_len], labels[:seq_len], truncated=True)]
+
+
+def encode_records(
+    records: list[Record], tokenizer: Any, seq_len: int, drop_long: bool = False
+) -> EncodedSet:
+    """Encode a dataset. Text records are joined (EOS between documents) before cutting into windows."""
+    out = EncodedSet([], 0, 0)
+    stream: list[int] = []
+    stops = stop_token_ids(tokenizer)
+    for record in records:
+        if record.kind == "text":
+            ids = _text_ids(record, tokenizer)
+            out.token_lengths.append(len(ids))
+            stream.extend(ids)
+            continue
+        input_ids, labels = tokenize_chat(tokenizer, record.messages or [], stops)
+        out.token_lengths.append(len(input_ids))
+        example = Example(input_ids, labels)
+        if len(input_ids) > seq_len:
+            if drop_long:
+                out.dropped += 1
+                continue
+            example = Example(input_ids[:seq_len], labels[:seq_len], truncated=True)
+            if example.supervised_tokens == 0:
+                out.dropped += 1
+                continue
+            out.truncated += 1
+        out.examples.append(example)
+    out.examples.extend(_windows(stream, seq_len))
+    out.supervised_tokens = sum(e.supervised_tokens for e in out.examples)
+    return out
+
+
+def percentile(values: list[int], q: float) -> int:
+    """Nearest-rank percentile (no numpy needed for a handful of numbers)."""
+    if not values:
+        return 0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def data_stats(encoded: EncodedSet) -> DataStats:
+    lengths = encoded.token_lengths or [len(e) for e in encoded.examples]
+    return DataStats(
+        n_examples=len(encoded.examples),
+        p95_tokens=percentile(lengths, 95),
+        max_tokens=max(lengths, default=0),
+        total_tokens=sum(len(e) for e in encoded.examples),
+        supervised_tokens=encoded.supervised_tokens,
+    )
