@@ -1,0 +1,122 @@
+"""The part of the hardware probe that needs torch: CUDA devices, bitsandbytes 4-bit, Apple MPS, and a
+quick fp32-vs-bf16 matmul benchmark on the CPU.
+
+Runs inside ``python -m tunedesk.worker probe`` (see hardware.py for why in a subprocess). Each step that
+can fail on a half-working install (a CUDA driver mismatch, a bitsandbytes without kernels for this GPU)
+is caught and written into ``info.notes`` in plain words, so the probe still reports everything else.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tunedesk.core.hardware import CudaDevice, HardwareInfo
+
+BENCH_SECONDS = 0.12  # per precision; with warm-up the whole benchmark stays near 0.3 s
+BENCH_SIZE = 384  # big enough to reach steady GFLOP/s on a laptop core, small enough to be quick
+
+
+def probe_devices(info: HardwareInfo, *, benchmark: bool = True) -> HardwareInfo:
+    import torch
+
+    info.torch = torch.__version__
+    _probe_cuda(torch, info)
+    _probe_mps(torch, info)
+    if benchmark:
+        try:
+            info.cpu_fp32_gflops = round(matmul_gflops(torch, torch.float32), 1)
+            info.cpu_bf16_gflops = round(matmul_gflops(torch, torch.bfloat16), 1)
+        except Exception as exc:  # a CPU build without bf16 kernels: leave it unmeasured
+            info.notes.append(f"CPU benchmark failed: {exc}")
+    return info
+
+
+def matmul_gflops(torch: Any, dtype: Any, size: int = BENCH_SIZE, seconds: float = BENCH_SECONDS) -> float:
+    """Measured matmul throughput on the CPU in GFLOP/s for `dtype`."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    torch.mm(a, b)  # warm-up: first call allocates and picks kernels
+    runs, start = 0, time.perf_counter()
+    while True:
+        torch.mm(a, b)
+        runs += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            break
+    return 2 * size**3 * runs / elapsed / 1e9
+
+
+def _probe_cuda(torch: Any, info: HardwareInfo) -> None:
+    try:
+        available = torch.cuda.is_available()
+    except Exception as exc:
+        info.notes.append(f"CUDA check failed: {exc}")
+        return
+    if not available:
+        return
+    info.cuda_version = getattr(torch.version, "cuda", None)
+    for i in range(torch.cuda.device_count()):
+        try:
+            props = torch.cuda.get_device_properties(i)
+            free, total = torch.cuda.mem_get_info(i)
+            major, minor = torch.cuda.get_device_capability(i)
+        except Exception as exc:
+            info.notes.append(f"CUDA device {i} could not be read: {exc}")
+            continue
+        info.cuda.append(
+            CudaDevice(
+                index=i,
+                name=props.name,
+                total_mb=round(total / 2**20, 1),
+                free_mb=round(free / 2**20, 1),
+                capability=f"{major}.{minor}",
+                # bf16 tensor cores arrived with Ampere (8.0); older cards emulate it slowly or not at all
+                bf16=major >= 8,
+            )
+        )
+    if info.cuda:
+        info.bnb_4bit, info.bnb_error = _try_bnb_4bit(torch, info.cuda[0].bf16)
+
+
+def _try_bnb_4bit(torch: Any, bf16: bool) -> tuple[bool, str | None]:
+    """Run a tiny NF4 Linear4bit forward and backward on the GPU: importing bitsandbytes is not proof that
+    its kernels exist for this GPU and CUDA version."""
+    try:
+        import bitsandbytes as bnb
+    except Exception as exc:  # not installed, or its native library failed to load
+        return False, f"bitsandbytes is not usable: {exc}".strip()
+    try:
+        dtype = torch.bfloat16 if bf16 else torch.float16
+        layer = bnb.nn.Linear4bit(64, 64, bias=False, compute_dtype=dtype, quant_type="nf4")
+        layer = layer.to("cuda")  # quantization to 4 bits happens on this move
+        x = torch.randn(4, 64, device="cuda", dtype=dtype, requires_grad=True)
+        y = layer(x)
+        y.float().sum().backward()
+        torch.cuda.synchronize()
+        if not torch.isfinite(y).all() or x.grad is None:
+            return False, "bitsandbytes 4-bit layer returned non-finite values"
+    except Exception as exc:
+        return False, f"bitsandbytes 4-bit test failed: {exc}"
+    return True, None
+
+
+def _probe_mps(torch: Any, info: HardwareInfo) -> None:
+    try:
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            return
+        info.mps = True
+        # Unified memory: Metal lets the GPU use part of RAM; it says how much as the recommended working set.
+        recommended = getattr(torch.mps, "recommended_max_memory", None)
+        info.mps_memory_mb = (
+            round(recommended() / 2**20, 1) if recommended else round(info.ram_total_mb * 2 / 3, 1)
+        )
+    except Exception as exc:
+        info.notes.append(f"Apple MPS check failed: {exc}")
+        return
+    try:
+        t = torch.ones(4, device="mps", dtype=torch.bfloat16)
+        info.mps_bf16 = bool((t * 2).sum().item() == 8)  # bf16 needs macOS 14+ on Apple silicon
+    except Exception:
+        info.mps_bf16 = False
