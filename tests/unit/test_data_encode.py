@@ -144,3 +144,31 @@ def test_quality_report_suggests_more_rows_for_a_tiny_set(tmp_path: Path, tok) -
     report = inspect_dataset(path, tokenizer=tok)
     assert any("Only 2 rows" in s and "100+" in s for s in report.suggestions)
     assert report.tokens is not None and report.tokens.min == report.tokens.min > 0
+
+
+class SlowView:
+    """The same real tokenizer seen as a slow one (no offset mapping), to exercise the other labelling path."""
+
+    is_fast = False
+
+    def __init__(self, tok) -> None:
+        self._tok = tok
+
+    def __getattr__(self, name: str):
+        return getattr(self._tok, name)
+
+    def __call__(self, *args, **kwargs):
+        return self._tok(*args, **kwargs)
+
+
+def test_offsets_and_piecewise_labelling_agree_on_chatml(tok) -> None:
+    from tunedesk.core.data import tokenize_chat
+
+    assert tok.is_fast
+    rec = chat(
+        ("user", "Ticket: order NW-1 late"),
+        ("assistant", "[SHIPPING] late"),
+        ("user", "ok?"),
+        ("assistant", "Yes."),
+    )
+    assert tokenize_chat(tok, rec.messages) == tokenize_chat(SlowView(tok), rec.messages)

@@ -181,3 +181,60 @@ def test_jsonl_saved_as_json_is_read_as_jsonl(tmp_path: Path) -> None:
     data = load_dataset(path)
     assert data.file_format == "jsonl" and len(data.records) == 2
     assert [(p.line, p.kind) for p in data.problems] == [(3, "malformed_json")]
+
+
+def test_lines_with_trailing_commas_are_kept_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "pasted.jsonl"
+    path.write_text(json.dumps(GOOD) + ",\n" + json.dumps(chat("Q", "A")) + "\n", encoding="utf-8")
+    data = load_dataset(path)
+    assert len(data.records) == 2
+    assert [(p.line, p.kind, p.severity) for p in data.problems] == [(1, "trailing_comma", "warning")]
+
+
+def test_python_dicts_get_a_specific_hint(tmp_path: Path) -> None:
+    path = tmp_path / "repr.jsonl"
+    path.write_text(str({"prompt": "a", "completion": "b"}) + "\n", encoding="utf-8")
+    with pytest.raises(TuneDeskError, match="looks like a Python dict") as info:
+        load_dataset(path)
+    assert info.value.where["line"] == 1
+
+
+@pytest.mark.parametrize(("name", "sep"), [("semi.csv", ";"), ("tabs.tsv", "\t"), ("pipes.csv", "|")])
+def test_csv_delimiters(tmp_path: Path, name: str, sep: str) -> None:
+    path = tmp_path / name
+    path.write_text(f"instruction{sep}output\nSay hi, please{sep}hi\n", encoding="utf-8")
+    data = load_dataset(path)
+    assert data.data_format == "alpaca" and data.records[0].messages[0]["content"] == "Say hi, please"
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".docx", ".pdf"])
+def test_office_files_say_what_to_do(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"data{suffix}"
+    path.write_bytes(b"PK\x03\x04" + bytes(100))
+    with pytest.raises(TuneDeskError) as info:
+        load_dataset(path)
+    assert suffix in info.value.message and (".txt" in info.value.hint or "CSV" in info.value.hint)
+
+
+def test_tool_calls_are_reported_as_unsupported(tmp_path: Path) -> None:
+    turns = [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "1"}]},
+        {"role": "tool", "content": "sunny"},
+        {"role": "assistant", "content": "Sunny."},
+    ]
+    path = write_rows(tmp_path / "tools.jsonl", [{"messages": turns}, GOOD])
+    data = load_dataset(path)
+    assert [(p.line, p.field, p.kind) for p in data.problems] == [(1, "messages[1]", "unsupported")]
+
+
+def test_json_object_holding_rows_under_a_row_key(tmp_path: Path) -> None:
+    path = tmp_path / "wrapped.json"
+    path.write_text(json.dumps({"conversations": [GOOD, chat("Q", "A")]}, indent=2), encoding="utf-8")
+    data = load_dataset(path)
+    assert data.data_format == "openai_chat" and len(data.records) == 2 and data.problems == []
+
+
+def write_rows(path: Path, rows: list) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path

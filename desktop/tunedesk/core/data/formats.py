@@ -112,6 +112,10 @@ def _turns(
         if not isinstance(raw_role, str):
             raise RowError(f"{where}.{role_key}", "missing_field", f"turn {i} has no '{role_key}'")
         role = roles.get(raw_role.strip().lower())
+        if raw_role in ("tool", "function") or turn.get("tool_calls") or turn.get("function_call"):
+            raise RowError(
+                where, "unsupported", f"turn {i} is a tool call or result; tool use is not supported yet"
+            )
         if role is None:
             known = ", ".join(sorted(set(roles)))
             raise RowError(f"{where}.{role_key}", "unknown_role", f"unknown role '{raw_role}' (use {known})")

@@ -21,7 +21,7 @@ def load_dataset(path: str | Path) -> LoadedData:
         if first is not None and first.line is not None:
             where["line"] = first.line
         raise TuneDeskError(
-            f"No row of {path.name} could be read" + (f": {first.to_text()}" if first else "."),
+            f"No row of {path.name} could be read" + (f": {first.message}" if first else "."),
             hint="Check that the file holds one JSON object per line (JSONL) or another supported layout: "
             + SUPPORTED
             + ".",
@@ -57,7 +57,7 @@ def load_dataset(path: str | Path) -> LoadedData:
             where.update({k: v for k, v in (("line", first.line), ("field", first.field)) if v is not None})
         raise TuneDeskError(
             f"{path.name} has no usable row: all {len(raw.rows)} rows have problems"
-            + (f"; the first: {first.to_text()}" if first else "."),
+            + (f"; the first: {first.message}." if first else "."),
             hint=f"Fix the rows listed by `tunedesk data inspect {path}`. Expected {FORMAT_HELP}.",
             kind="bad_data",
             where=where,

@@ -177,10 +177,11 @@ def suggestions(data: LoadedData, report: QualityReport) -> list[str]:
     out = []
     n = len(data.records)
     if data.data_format != "text":
+        rows = "1 row" if n == 1 else f"{n} rows"
         if n < 100:
-            out.append(f"Only {n} rows: expect little change; 100+ recommended, 500+ for a new skill.")
+            out.append(f"Only {rows}: expect little change; 100+ recommended, 500+ for a new skill.")
         if n < 10:
-            out.append(f"Only {n} rows: too few for a validation set, so overfitting will go unnoticed.")
+            out.append("Fewer than 10 rows: no validation set is kept, so overfitting will go unnoticed.")
     if report.errors:
         out.append(f"{report.errors} rows were skipped: fix the lines listed above to train on them too.")
     if data.duplicates:
@@ -199,7 +200,7 @@ def suggestions(data: LoadedData, report: QualityReport) -> list[str]:
         )
     if data.data_format != "text":
         answers = [r.reference() for r in data.records]
-        if len(set(answers)) < max(2, len(answers) // 10):
+        if len(answers) >= 10 and len(set(answers)) < max(2, len(answers) // 10):
             out.append("Most answers are identical: the model will learn to give that answer to everything.")
     if any(p.kind == "encoding" for p in data.problems):
         out.append("Some lines were not UTF-8: re-save the file as UTF-8 so no characters are lost.")

@@ -21,7 +21,16 @@ from tunedesk.core.data.records import WARNING, Problem
 from tunedesk.core.errors import TuneDeskError
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
-FILE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+FILE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "csv"}
+FILE_FORMATS[".parquet"] = "parquet"
+# Formats people try that are not read, with what to do instead.
+UNSUPPORTED = {
+    ".xlsx": "Excel workbooks are not read: save the sheet as CSV (File > Save As > CSV UTF-8).",
+    ".xls": "Excel workbooks are not read: save the sheet as CSV (File > Save As > CSV UTF-8).",
+    ".ods": "Spreadsheets are not read: save the sheet as CSV.",
+    ".docx": "Word documents are not read: save them as .txt or .md notes in a folder.",
+    ".pdf": "PDF files are not read: copy their text into .txt or .md notes in a folder.",
+}
 FILE_FORMATS.update({s: "txt" for s in TEXT_SUFFIXES})
 # Keys under which a JSON object commonly holds its list of rows.
 LIST_KEYS = ("data", "rows", "examples", "items", "records", "train", "samples")
@@ -51,6 +60,8 @@ def read_raw(path: Path) -> RawData:
         return _read_folder(path)
     if not path.exists():
         raise _bad_file(path, f"{path} does not exist.", "Check the path, or pick the file again.")
+    if path.suffix.lower() in UNSUPPORTED:
+        raise _bad_file(path, f"{path.name} is a {path.suffix} file.", UNSUPPORTED[path.suffix.lower()])
     fmt = FILE_FORMATS.get(path.suffix.lower())
     if fmt == "parquet":
         return _read_parquet(path)
@@ -132,8 +143,18 @@ def _read_jsonl(data: bytes) -> RawData:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
+            stripped = text.rstrip()
+            if stripped.endswith(",") and _parses(stripped[:-1]):
+                # A JSON array pasted as lines: the row is fine, the trailing comma is not JSONL.
+                out.problems.append(
+                    Problem(number, None, "trailing_comma", "a comma after the object", WARNING)
+                )
+                out.rows.append(RawRow(number, json.loads(stripped[:-1])))
+                continue
             cut = number == last_content and not data.endswith(b"\n")
             why = " The file may have been cut off while writing." if cut else ""
+            if "double quotes" in exc.msg and "'" in text:
+                why = " JSON needs double quotes; this looks like a Python dict."
             out.problems.append(
                 Problem(
                     number, None, "malformed_json", f"not valid JSON ({exc.msg} at column {exc.colno}).{why}"
@@ -142,6 +163,14 @@ def _read_jsonl(data: bytes) -> RawData:
             continue
         out.rows.append(RawRow(number, value))
     return out
+
+
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _line_of(text: str, pos: int) -> int:
@@ -224,10 +253,15 @@ _ROW_KEYS = {"messages", "conversations", "instruction", "prompt", "text"}
 
 
 def _list_key(doc: dict[str, Any]) -> str | None:
-    if _ROW_KEYS & doc.keys():
-        return None
+    for key in _ROW_KEYS & doc.keys():
+        value = doc[key]
+        # {"conversations": [{"messages": ...}, ...]} is a list of rows, not one ShareGPT row.
+        if not (
+            isinstance(value, list) and value and isinstance(value[0], dict) and _ROW_KEYS & value[0].keys()
+        ):
+            return None
     lists = [k for k, v in doc.items() if isinstance(v, list)]
-    for key in LIST_KEYS:
+    for key in (*LIST_KEYS, *sorted(_ROW_KEYS)):
         if key in lists:
             return key
     return lists[0] if len(lists) == 1 else None
@@ -236,7 +270,7 @@ def _list_key(doc: dict[str, Any]) -> str | None:
 def _read_csv(data: bytes) -> RawData:
     out = RawData("csv")
     lines = [t + "\n" for _, t in decode_lines(data, out.problems)]
-    reader = csv.reader(io.StringIO("".join(lines)))
+    reader = csv.reader(io.StringIO("".join(lines)), delimiter=_delimiter(lines[0]))
     header: list[str] | None = None
     last = 0  # file line where the previous record ended
     for cells in reader:
@@ -264,6 +298,13 @@ def _read_csv(data: bytes) -> RawData:
         row = {h: _csv_cell(c) for h, c in zip(header, cells, strict=False) if h}
         out.rows.append(RawRow(start, row))
     return out
+
+
+def _delimiter(header: str) -> str:
+    """Comma unless the header line says otherwise (Excel writes ';' in many locales, and TSV uses tabs)."""
+    counts = {d: header.count(d) for d in ",;\t|"}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
 
 
 def _csv_cell(cell: str) -> Any:

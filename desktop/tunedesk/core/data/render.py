@@ -24,6 +24,7 @@ FALLBACK_CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}### Assistant:\n{% endif %}"
 )
+IGNORE = -100
 END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "<|endoftext|>")
 
 
@@ -97,14 +98,43 @@ def tokenize_chat(
 ) -> tuple[list[int], list[int]]:
     """input_ids and labels (-100 on everything but the answers and their end-of-turn token)."""
     stops = stop_token_ids(tokenizer) if stops is None else stops
+    pieces = render_spans(tokenizer, messages)
+    if getattr(tokenizer, "is_fast", False):
+        return _tokenize_with_offsets(tokenizer, pieces, stops)
     input_ids: list[int] = []
     labels: list[int] = []
-    for text, is_answer in render_spans(tokenizer, messages):
+    for text, is_answer in pieces:
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         input_ids.extend(ids)
-        if not is_answer:
-            labels.extend([-100] * len(ids))
-            continue
-        stop_at = max((k for k, t in enumerate(ids) if t in stops), default=len(ids) - 1)
-        labels.extend(ids[: stop_at + 1] + [-100] * (len(ids) - stop_at - 1))
+        labels.extend(_answer_labels(ids, stops) if is_answer else [IGNORE] * len(ids))
     return input_ids, labels
+
+
+def _answer_labels(ids: list[int], stops: set[int]) -> list[int]:
+    """Label an answer's tokens up to and including its end-of-turn token; what follows stays unlabelled."""
+    stop_at = max((k for k, t in enumerate(ids) if t in stops), default=len(ids) - 1)
+    return ids[: stop_at + 1] + [IGNORE] * (len(ids) - stop_at - 1)
+
+
+def _tokenize_with_offsets(
+    tokenizer: Any, pieces: list[tuple[str, bool]], stops: set[int]
+) -> tuple[list[int], list[int]]:
+    """Tokenize the whole rendering once (exactly what the model reads, SentencePiece prefix spaces included)
+    and label the tokens that start inside an answer's characters, as transformers' own assistant mask does."""
+    enc = tokenizer("".join(t for t, _ in pieces), add_special_tokens=False, return_offsets_mapping=True)
+    ids: list[int] = enc["input_ids"]
+    starts = [start for start, _end in enc["offset_mapping"]]
+    labels = [IGNORE] * len(ids)
+    pos = 0
+    k = 0
+    for text, is_answer in pieces:
+        end = pos + len(text)
+        first = k
+        while k < len(ids) and starts[k] < end:
+            k += 1
+        if is_answer:
+            inside = [j for j in range(first, k) if starts[j] >= pos]
+            if inside:
+                labels[inside[0] : inside[-1] + 1] = _answer_labels(ids[inside[0] : inside[-1] + 1], stops)
+        pos = end
+    return ids, labels
