@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tunedesk.core.data.readers import RawRow
+from tunedesk.core.data.raw import RawRow
 from tunedesk.core.data.records import ROLES, WARNING, Problem, Record
 
 DATA_FORMATS = ("openai_chat", "sharegpt", "alpaca", "prompt_completion", "text")
