@@ -172,3 +172,44 @@ def test_offsets_and_piecewise_labelling_agree_on_chatml(tok) -> None:
         ("assistant", "Yes."),
     )
     assert tokenize_chat(tok, rec.messages) == tokenize_chat(SlowView(tok), rec.messages)
+
+
+NO_SYSTEM_TEMPLATE = (
+    "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('System role not supported') }}"
+    "{% endif %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def test_rows_the_template_refuses_are_dropped_and_reported(
+    starter_tokenizer_dir: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from transformers import AutoTokenizer
+
+    from tunedesk.core.errors import TuneDeskError
+
+    strict = AutoTokenizer.from_pretrained(starter_tokenizer_dir)
+    strict.chat_template = NO_SYSTEM_TEMPLATE
+    with_system = chat(("system", "S"), ("user", "Hi"), ("assistant", "Hello"))
+    plain = chat(("user", "Hi again"), ("assistant", "Hello again"))
+    enc = encode_records([with_system, plain], strict, 128)
+    assert len(enc.examples) == 1 and enc.dropped == 1
+    (problem,) = enc.problems
+    assert (problem.kind, problem.field) == (
+        "template",
+        "messages",
+    ) and "System role not supported" in problem.message
+    with pytest.raises(TuneDeskError, match="System role not supported"):
+        encode_records([with_system], strict, 128)
+    with pytest.raises(TuneDeskError) as info:
+        encode_record(with_system, strict, 128)
+    assert info.value.where["line"] == 1
+
+    path = tmp_path / "d.jsonl"
+    path.write_text(
+        "".join(json.dumps({"messages": r.messages}) + "\n" for r in (with_system, plain)), encoding="utf-8"
+    )
+    report = inspect_dataset(path, tokenizer=strict)
+    assert report.usable_rows == 1 and [p.kind for p in report.problems] == ["template"]

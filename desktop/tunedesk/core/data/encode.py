@@ -14,8 +14,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tunedesk.core.data.records import Record
+from tunedesk.core.data.records import Problem, Record
 from tunedesk.core.data.render import stop_token_ids, tokenize_chat
+from tunedesk.core.errors import TuneDeskError
 
 IGNORE = -100
 
@@ -41,6 +42,7 @@ class EncodedSet:
     dropped: int  # records left out (too long with drop_long, or nothing left to learn after the cut)
     token_lengths: list[int] = field(default_factory=list)  # each record's full length before any cut
     supervised_tokens: int = 0  # labelled tokens across examples (after cuts)
+    problems: list[Problem] = field(default_factory=list)  # rows the model's chat template refused (dropped)
 
 
 @dataclass
@@ -77,7 +79,11 @@ def encode_record(record: Record, tokenizer: Any, seq_len: int) -> list[Example]
     """One record as examples: one for chat (cut to seq_len, marked ``truncated``), several for long text."""
     if record.kind == "text":
         return _windows(_text_ids(record, tokenizer), seq_len)
-    input_ids, labels = tokenize_chat(tokenizer, record.messages or [])
+    try:
+        input_ids, labels = tokenize_chat(tokenizer, record.messages or [])
+    except TuneDeskError as err:
+        err.where = {"line": record.line, "field": "messages", **err.where}
+        raise
     if len(input_ids) <= seq_len:
         return [Example(input_ids, labels)]
     return [Example(input_ids[:seq_len], labels[:seq_len], truncated=True)]
@@ -96,7 +102,12 @@ def encode_records(
             out.token_lengths.append(len(ids))
             stream.extend(ids)
             continue
-        input_ids, labels = tokenize_chat(tokenizer, record.messages or [], stops)
+        try:
+            input_ids, labels = tokenize_chat(tokenizer, record.messages or [], stops)
+        except TuneDeskError as err:
+            out.problems.append(Problem(record.line, "messages", "template", err.message))
+            out.dropped += 1
+            continue
         out.token_lengths.append(len(input_ids))
         example = Example(input_ids, labels)
         if len(input_ids) > seq_len:
@@ -110,6 +121,14 @@ def encode_records(
             out.truncated += 1
         out.examples.append(example)
     out.examples.extend(_windows(stream, seq_len))
+    if not out.examples and out.problems:
+        first = out.problems[0]
+        raise TuneDeskError(
+            f"No row could be rendered for this model: {first.message}",
+            hint="Change the rows to what this model's chat template accepts, or pick another model.",
+            kind="bad_data",
+            where={"line": first.line, "field": first.field},
+        )
     out.supervised_tokens = sum(e.supervised_tokens for e in out.examples)
     return out
 

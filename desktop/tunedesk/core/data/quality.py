@@ -155,6 +155,13 @@ def inspect_dataset(
     )
     if tokenizer is not None:
         encoded = encode_records(data.records, tokenizer, seq_len or 10**9, drop_long=drop_long)
+        report.problems = sorted(
+            [*data.problems, *encoded.problems],
+            key=lambda p: (p.source or "", p.line if p.line is not None else 0),
+        )
+        report.usable_rows -= len(encoded.problems)
+        if not encoded.token_lengths:
+            return report  # nothing the model can read; the problems say why
         report.tokens = token_stats(encoded.token_lengths)
         report.total_tokens = sum(len(e) for e in encoded.examples)
         report.supervised_tokens = encoded.supervised_tokens

@@ -45,12 +45,23 @@ def stop_token_ids(tokenizer: Any) -> set[int]:
 
 
 def _render(tokenizer: Any, messages: list[dict[str, str]], generation_prompt: bool) -> str:
-    return tokenizer.apply_chat_template(
-        messages,
-        chat_template=chat_template_for(tokenizer),
-        tokenize=False,
-        add_generation_prompt=generation_prompt,
-    )
+    from jinja2 import TemplateError
+
+    try:
+        return tokenizer.apply_chat_template(
+            messages,
+            chat_template=chat_template_for(tokenizer),
+            tokenize=False,
+            add_generation_prompt=generation_prompt,
+        )
+    except TemplateError as exc:
+        # Templates refuse what their model was not trained on (e.g. Gemma: "System role not supported").
+        raise TuneDeskError(
+            f"The model's chat template refuses this conversation: {exc}",
+            hint="Change the rows to what this model accepts (for example merge the system message into the "
+            "first user message), or pick another model.",
+            kind="template_rejected",
+        ) from None
 
 
 def render_spans(tokenizer: Any, messages: list[dict[str, str]]) -> list[tuple[str, bool]]:
