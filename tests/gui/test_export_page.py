@@ -17,7 +17,7 @@ pytestmark = pytest.mark.gui
 
 FAKE_WORKER = textwrap.dedent(
     """
-    import json, sys, time
+    import sys, time
     from pathlib import Path
     from tunedesk.core.protocol import EventWriter
 
@@ -30,9 +30,7 @@ FAKE_WORKER = textwrap.dedent(
     w = EventWriter(stream=sys.stdout)
     if quant == "f16":
         w.emit("stage", stage="merge", status="running", fraction=0.0, message="Merging")
-        # Written by hand: EventWriter.emit's own first parameter is named `kind`, like the error field.
-        print(json.dumps({"v": 1, "event": "error", "t": 0, "kind": "out_of_memory",
-                          "message": "Not enough memory to merge.", "hint": "Close other apps."}), flush=True)
+        w.emit("error", kind="out_of_memory", message="Not enough memory to merge.", hint="Close other apps.")
         w.emit("finished", status="failed")
         sys.exit(1)
     for stage in ("merge", "convert", "quantize", "verify"):
@@ -40,8 +38,9 @@ FAKE_WORKER = textwrap.dedent(
         time.sleep(0.05)
         detail = None
         if stage == "verify":
-            detail = {"template_embedded": True, "stops_at_end_of_turn": True, "agreement": 0.97,
-                      "perplexity_merged": 8.123, "perplexity_gguf": 8.301}
+            detail = {"passed": True, "chat_template": True, "stops_at_end_of_turn": True,
+                      "token_agreement": 0.97, "perplexity_merged": 8.123, "perplexity_gguf": 8.301,
+                      "agreement": None}
         w.emit("stage", stage=stage, status="done", message=f"{stage} done", detail=detail)
     gguf = out / f"model-{quant}.gguf"
     gguf.write_bytes(b"GGUF")
@@ -70,10 +69,13 @@ def page(qtbot, tmp_path: Path, run_dir: Path) -> ExportPage:
     return page
 
 
-def test_lists_quants_and_preselects_the_state_run(page: ExportPage, run_dir: Path) -> None:
+def test_lists_quants_and_preselects_the_state_run(qtbot, page: ExportPage, run_dir: Path) -> None:
     assert page.run_dir == str(run_dir)
     assert set(page.quant_radios) == set(QUANTS)
-    assert page.quant in QUANTS  # the recommendation is checked
+    qtbot.waitUntil(lambda: page.recommended != "", timeout=60000)  # worked out in a thread
+    assert page.quant == "q8_0"  # core's recommendation for a 135M model
+    assert "(recommended)" in page.quant_radios["q8_0"].text()
+    assert "Small models" in page.recommend_label.text()
     assert page.start_button.isEnabled()
 
 
@@ -87,7 +89,7 @@ def test_export_shows_stages_checks_and_sets_gguf(qtbot, page: ExportPage, run_d
     assert all(icon.text() == "✓" for icon, _ in page.stage_rows.values())
     shown = [page.checks.itemAt(i).widget().text() for i in range(page.checks.count())]
     assert "Chat template embedded in the file" in shown
-    assert "97%" in shown and "8.30" in shown
+    assert "97%" in shown and "8.30" in shown and "not measured" in shown
     assert "FROM ./model-q4_k_m.gguf" in page.modelfile.toPlainText()
     assert page.open_button.isEnabled() and page.copy_button.isEnabled()
     page.copy_button.click()

@@ -61,13 +61,14 @@ def test_shows_the_probed_hardware_in_plain_words(qtbot, page: MachinePage) -> N
 
 def test_lists_and_preselects_the_starter_model(qtbot, page: MachinePage) -> None:
     qtbot.waitUntil(lambda: page.state.model_ref == "starter", timeout=60000)
-    item = page.models.currentItem()
-    assert "SmolLM2-135M-Instruct" in item.text() and "starter model" in item.text()
-    assert (
-        "135M parameters" in item.text() and "MB on disk" in item.text() and "exports to GGUF" in item.text()
-    )
+    qtbot.waitUntil(lambda: bool(page.state.model_info), timeout=60000)  # details are read in a thread
+    text = page.entry_text(page.models.currentItem())
+    assert "SmolLM2-135M-Instruct" in text and "starter model" in text
+    assert "135M parameters" in text and "MB on disk" in text and "exports to GGUF" in text
     assert page.state.model_info["params"] > 100_000_000
-    assert "chat template" in page.model_detail.text()
+    assert page.detail_values["Chat template"].text() == "yes"
+    assert page.detail_values["Architecture"].text() == "LlamaForCausalLM"
+    assert page.export_note.text().startswith("✓")
 
 
 def test_adding_a_gguf_file_and_a_folder_that_cannot_be_exported(
@@ -81,9 +82,10 @@ def test_adding_a_gguf_file_and_a_folder_that_cannot_be_exported(
     with qtbot.waitSignal(page.state.model_changed, timeout=60000) as blocker:
         page.add_model(str(folder))
     assert blocker.args[0] == str(folder)
+    qtbot.waitUntil(lambda: (page.state.model_info or {}).get("path") == str(folder), timeout=60000)
     assert page.state.model_info["exportable"] is False
-    assert "cannot be exported to GGUF" in page.models.currentItem().text()
-    assert page.model_detail.text()  # core's export note says why
+    assert "cannot be exported to GGUF" in page.entry_text(page.models.currentItem())
+    assert page.export_note.text().startswith("⚠")  # with core's note saying why
 
 
 def test_a_folder_without_a_model_shows_a_readable_error(qtbot, page: MachinePage, tmp_path: Path) -> None:

@@ -7,10 +7,11 @@ only shows them: four stage rows, one progress bar, the verification results in 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import worker_command
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.style import set_role
@@ -54,17 +56,20 @@ ICONS = {"waiting": "○", "running": "◐", "done": "✓", "failed": "✕"}
 
 # Verification keys in plain words; unknown keys are shown with their own name, so nothing is hidden.
 CHECK_LABELS = {
-    "template_embedded": "Chat template embedded in the file",
+    "passed": "Passed every check",
     "chat_template": "Chat template embedded in the file",
+    "end_of_turn_token": "End-of-turn token",
     "stops_at_end_of_turn": "Stops at the end of its turn",
-    "stops": "Stops at the end of its turn",
-    "agreement": "Agrees with the merged model (same next word)",
-    "token_agreement": "Agrees with the merged model (same next word)",
+    "stop_rate": "Answers that stopped at the end of their turn",
+    "stop_rate_merged": "… the same for the merged model",
+    "agreement": "Answers identical to the merged model's",
+    "token_agreement": "Words shared with the merged model's answers",
+    "tokenizer_match": "Tokenizer agrees with the merged model",
     "perplexity_merged": "Perplexity of the merged model (lower is better)",
     "perplexity_gguf": "Perplexity of the GGUF file (lower is better)",
-    "ppl_merged": "Perplexity of the merged model (lower is better)",
-    "ppl_gguf": "Perplexity of the GGUF file (lower is better)",
+    "prompts": "Held-out prompts checked",
 }
+PERCENT_KEYS = {"stop_rate", "stop_rate_merged", "agreement", "token_agreement", "tokenizer_match"}
 
 
 def _card(title: str) -> tuple[Card, QVBoxLayout]:
@@ -82,32 +87,41 @@ def _help(text: str) -> QLabel:
 def describe_check(key: str, value: Any) -> tuple[str, str]:
     """One verification result as (label, readable value)."""
     label = CHECK_LABELS.get(key, key.replace("_", " ").capitalize())
+    if value is None:
+        return label, "not measured"
     if isinstance(value, bool):
         return label, "Yes  ✓" if value else "No  ✕"
+    if key in PERCENT_KEYS and isinstance(value, (int, float)):
+        return label, f"{value:.0%}"
     if isinstance(value, float):
-        if "agree" in key and 0 <= value <= 1:
-            return label, f"{value:.0%}"
         return label, f"{value:.2f}"
     if isinstance(value, dict):
         return label, ", ".join(f"{k}: {describe_check(k, v)[1]}" for k, v in value.items())
     return label, str(value)
 
 
-def _recommended_quant(run_dir: str) -> str:
-    """Core's recommendation for this run, or q8_0 (always safe) when core cannot say."""
-    try:
-        from tunedesk.core.export import recommend_quant
+def _recommended_quant(run_dir: str) -> tuple[str, str]:
+    """Core's recommendation for this run and its reason (it reads model headers only: quick)."""
+    from tunedesk.core.export import recommend_quant
 
-        return str(recommend_quant(run_dir)) if run_dir else "q8_0"
-    except Exception:  # noqa: BLE001 - a recommendation must never break the page
-        return "q8_0"
+    if not run_dir:
+        return "q8_0", ""
+    try:
+        rec = recommend_quant(run_dir)
+    except TuneDeskError as err:  # e.g. the run's base model was moved: still exportable by choice
+        return "q8_0", f"No recommendation ({err.message}); q8_0 is the safe choice."
+    return rec.quant, rec.reason
 
 
 class ExportPage(QWidget):
     """Export a run to GGUF. Sets `state.gguf_path` when the export succeeds."""
 
+    _recommendation = Signal(str, str, str)  # run, quant, reason: from a worker thread, queued to the GUI
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.recommended = ""
+        self._recommendation.connect(self._on_recommendation)
         self.setObjectName("ExportPage")
         self.state = state
         # How the export worker is started; tests put a fake worker script here (qutebrowser-style).
@@ -303,13 +317,33 @@ class ExportPage(QWidget):
             self.state.set_run_dir(self.run_dir)
 
     def _update_for_run(self) -> None:
-        recommended = _recommended_quant(self.run_dir)
+        self.start_button.setEnabled(bool(self.run_dir))
+        checked = self.quant_group.checkedButton()
+        if checked is not None:  # a new run gets its own recommendation
+            self.quant_group.setExclusive(False)
+            checked.setChecked(False)
+            self.quant_group.setExclusive(True)
+        self.recommend_label.setText("Working out the best size for this model…" if self.run_dir else "")
+        run_dir = self.run_dir
+
+        def work() -> None:  # model_info reads the base model's headers: seconds for a GGUF, so not here
+            try:
+                self._recommendation.emit(run_dir, *_recommended_quant(run_dir))
+            except RuntimeError:
+                pass  # the page is gone
+
+        threading.Thread(target=work, name="export-recommend", daemon=True).start()
+
+    @Slot(str, str, str)
+    def _on_recommendation(self, run_dir: str, recommended: str, reason: str) -> None:
+        if run_dir != self.run_dir:
+            return
+        self.recommended = recommended
         for name, radio in self.quant_radios.items():
             radio.setText(f"{name}  (recommended)" if name == recommended else name)
-        if recommended in self.quant_radios:
-            self.quant_radios[recommended].setChecked(True)
-            self.recommend_label.setText(f"Recommended for this model: {recommended}.")
-        self.start_button.setEnabled(bool(self.run_dir))
+        if recommended in self.quant_radios and not self.quant_group.checkedButton():
+            self.quant_radios[recommended].setChecked(True)  # never overrides a choice the user made
+            self.recommend_label.setText(f"Recommended: {recommended}. {reason}".strip())
 
     def _browse_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a run folder")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,18 @@ from PySide6.QtWidgets import (
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.style import set_role
+from tunedesk.ui.style import is_dark, set_role
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.error_banner import ErrorBanner
 
 REF_ROLE = Qt.ItemDataRole.UserRole
+KIND_NAMES = {
+    "starter": "starter model",
+    "hf_cache": "Hugging Face cache",
+    "gguf": "GGUF file",
+    "folder": "model folder",
+    "dequantized": "converted from GGUF",
+}
 
 
 def _gb(mb: float | None) -> str:
@@ -74,6 +82,22 @@ def model_line(info: dict[str, Any]) -> str:
     elif info.get("exportable"):
         parts.append("exports to GGUF")
     return "  ·  ".join(parts)
+
+
+DETAIL_NAMES = ("Architecture", "Layers", "Context", "Stored as", "Chat template")
+
+
+def model_details(info: dict[str, Any]) -> dict[str, str]:
+    """The selected model's facts for the detail row (dashes until they are read)."""
+    if not info:
+        return dict.fromkeys(DETAIL_NAMES, "–")
+    return {
+        "Architecture": info.get("architecture") or "?",
+        "Layers": str(info.get("num_layers") or "?"),
+        "Context": f"{info['max_positions']:,} tokens" if info.get("max_positions") else "?",
+        "Stored as": info.get("dtype") or info.get("weights_format") or "?",
+        "Chat template": "yes" if info.get("has_chat_template") else "none (plain text)",
+    }
 
 
 def _describe(source: Any) -> dict[str, Any]:
@@ -151,24 +175,58 @@ class MachinePage(QWidget):
             self.model_card.header.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         self.models = QListWidget()
         self.models.setObjectName("modelList")
-        self.models.setSpacing(3)
+        self.models.setSpacing(2)
+        # Rows are rich-text labels: a selected row is tinted, not inverted, so their colours stay readable.
+        tint, line = ("#24365c", "#3d6fe0") if is_dark() else ("#eaf1fd", "#3d6fe0")
+        self.models.setStyleSheet(
+            f"QListWidget#modelList {{ border: none; background: transparent; }}"
+            f"QListWidget#modelList::item {{ border: 1px solid transparent; border-radius: 8px; }}"
+            f"QListWidget#modelList::item:selected {{ background: {tint}; border-color: {line}; }}"
+        )
         self.models.currentItemChanged.connect(self._on_model_selected)
         self.model_card.body.addWidget(self.models, 1)
-        self.model_detail = QLabel(" ")
+        details = QGridLayout()
+        details.setHorizontalSpacing(28)
+        self.detail_values: dict[str, QLabel] = {}
+        for col, name in enumerate(DETAIL_NAMES):
+            value, label = QLabel("–"), QLabel(name)
+            value.setStyleSheet("font-weight: 600;")
+            set_role(label, "metric-label")
+            details.addWidget(label, 0, col)
+            details.addWidget(value, 1, col)
+            details.setColumnStretch(col, 1)
+            self.detail_values[name] = value
+        self.model_card.body.addLayout(details)
+        self.export_note = QLabel(" ")
+        self.export_note.setWordWrap(True)
+        self.model_card.body.addWidget(self.export_note)
+        self.model_detail = QLabel(
+            "Or drop a model folder (config.json + .safetensors) or a .gguf file anywhere on this page."
+        )
         self.model_detail.setWordWrap(True)
         set_role(self.model_detail, "help")
         self.model_card.body.addWidget(self.model_detail)
-        drop = QLabel(
-            "Or drop a model folder (config.json + .safetensors) or a .gguf file anywhere on this page."
-        )
-        set_role(drop, "help")
-        self.model_card.body.addWidget(drop)
-        root.addWidget(self.model_card, 1)
+        root.addWidget(self.model_card)
+        root.addStretch(1)
+        next_row = QHBoxLayout()
+        next_row.addStretch(1)
+        self.next_button = QPushButton("Next: your data  →")
+        set_role(self.next_button, "primary")
+        self.next_button.clicked.connect(lambda: self.state.go_to("data"))
+        next_row.addWidget(self.next_button)
+        root.addLayout(next_row)
 
         self.probe(use_cache=True)
         self.refresh_models()
 
     # ---- background work --------------------------------------------------------------------------------
+    def _emit(self, what: str, result: Any) -> None:
+        """Hand a result from a worker thread to the GUI thread (a queued signal)."""
+        try:
+            self._result.emit(what, result)
+        except RuntimeError:
+            pass  # the page is gone
+
     def _in_thread(self, what: str, fn: Callable[[], Any]) -> None:
         def run() -> None:
             try:
@@ -177,10 +235,8 @@ class MachinePage(QWidget):
                 result = err
             except Exception as err:  # noqa: BLE001 - shown to the user, never a dead thread
                 result = TuneDeskError(str(err) or type(err).__name__, kind="unexpected")
-            try:
-                self._result.emit(what, result)
-            except RuntimeError:
-                pass  # the page is gone
+            if result is not None:
+                self._emit(what, result)
 
         threading.Thread(target=run, name=f"machine-{what}", daemon=True).start()
 
@@ -192,15 +248,27 @@ class MachinePage(QWidget):
         self._in_thread("probe", lambda: probe_hardware(use_cache=use_cache).to_dict())
 
     def refresh_models(self) -> None:
+        """List the local models at once, then read each one's details (seconds per GGUF) as they come."""
         from tunedesk.core.models import list_local_models
 
-        self._in_thread("list", lambda: [_describe(s) for s in list_local_models()])
+        def work() -> None:
+            sources = list_local_models()
+            self._emit("sources", [{"source": s.to_dict(), "info": None} for s in sources])
+            for source in sources:
+                self._emit("info", _describe(source))
+
+        self._in_thread("list", work)
 
     def add_model(self, path: str) -> None:
         """Resolve a folder or .gguf file the user picked or dropped; it is added and selected."""
         from tunedesk.core.models import resolve_model
 
-        self._in_thread("add", lambda: _describe(resolve_model(path)))
+        def work() -> None:
+            source = resolve_model(path)  # a TuneDeskError here (not a model) goes to the banner
+            self._emit("added", {"source": source.to_dict(), "info": None})
+            self._emit("info", _describe(source))
+
+        self._in_thread("add", work)
 
     @Slot(str, object)
     def _on_result(self, what: str, result: Any) -> None:
@@ -217,34 +285,66 @@ class MachinePage(QWidget):
                 self.hw_values[name].setText(value)
             self.state.set_hardware(result)
             self.hardware_ready.emit(result)
-        elif what == "list":
+        elif what == "sources":
             for entry in result:
                 self._add_entry(entry)
+            if not result:
+                self.export_note.setText(
+                    "No model found on this computer yet. Open a model folder or a GGUF file above; "
+                    "`tunedesk setup` installs the small starter model."
+                )
             self._select(self.state.model_ref or "starter")
             self.models_ready.emit()
-        elif what == "add":
-            if "error" in result:
-                self.banner.show_error(result["error"]["message"], result["error"].get("hint", ""))
-                return
+        elif what == "added":
+            self.banner.hide()
             self._add_entry(result)
             self._select(result["source"]["ref"])
+        elif what == "info":
+            self._add_entry(result)
+            if "error" in result:
+                self.banner.show_error(result["error"]["message"], result["error"].get("hint", ""))
+            current = self.models.currentItem()
+            if current is not None and current.data(REF_ROLE) == result["source"]["ref"]:
+                self._on_model_selected(current, None)
 
     # ---- the list ---------------------------------------------------------------------------------------
     def _add_entry(self, entry: dict[str, Any]) -> None:
         source, info = entry["source"], entry["info"]
         ref = source["ref"]
         self.entries[ref] = entry
-        kind = {"starter": "starter model", "hf_cache": "Hugging Face cache", "gguf": "GGUF file"}.get(
-            source["kind"], source["kind"]
+        kind = KIND_NAMES.get(source["kind"], source["kind"])
+        if info:
+            line = model_line(info)
+        else:
+            line = entry.get("error", {}).get("message", "") or "Reading the model's details…"
+        html = (
+            f"<b style='font-size:11pt'>{escape(source['name'])}</b>&nbsp;&nbsp;"
+            f"<span style='color:#8b8d94'>{kind}</span><br><span style='color:#62666d'>{escape(line)}</span>"
         )
-        text = f"{source['name']}   ({kind})\n{model_line(info) if info else entry.get('error', {}).get('message', '')}"
-        existing = self._item(ref)
-        item = existing or QListWidgetItem()
-        item.setText(text)
-        item.setData(REF_ROLE, ref)
-        item.setToolTip(source["path"])
-        if existing is None:
+        item = self._item(ref)
+        if item is None:
+            item = QListWidgetItem()
+            item.setData(REF_ROLE, ref)
             self.models.addItem(item)
+            label = QLabel()
+            label.setContentsMargins(12, 8, 12, 8)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            self.models.setItemWidget(item, label)
+        label = self.models.itemWidget(item)
+        label.setText(html)
+        item.setToolTip(source["path"])
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{source['name']} ({kind}): {line}")
+        item.setSizeHint(label.sizeHint())
+        self._fit_list_height()
+
+    def _fit_list_height(self) -> None:
+        """As tall as its rows (up to five, then it scrolls): no empty box under a short list."""
+        rows = [self.models.item(i).sizeHint().height() for i in range(min(self.models.count(), 5))]
+        self.models.setFixedHeight(max(60, sum(rows) + 2 * self.models.spacing() * len(rows) + 8))
+
+    def entry_text(self, item: QListWidgetItem) -> str:
+        """An entry as plain text (what a screen reader says; the tests read it too)."""
+        return str(item.data(Qt.ItemDataRole.AccessibleTextRole))
 
     def _item(self, ref: str) -> QListWidgetItem | None:
         for row in range(self.models.count()):
@@ -262,15 +362,15 @@ class MachinePage(QWidget):
         if item is None:
             return
         entry = self.entries[item.data(REF_ROLE)]
-        info = entry["info"]
-        bits = [
-            info.get("architecture") or "",
-            f"{info.get('num_layers', 0)} layers" if info.get("num_layers") else "",
-        ]
-        bits.append("chat template ✓" if info.get("has_chat_template") else "no chat template")
-        if info.get("export_note"):
-            bits.append(info["export_note"])
-        self.model_detail.setText("  ·  ".join(b for b in bits if b))
+        info = entry["info"] or {}
+        for name, value in model_details(info).items():
+            self.detail_values[name].setText(value)
+        exportable = info.get("exportable")
+        mark = {True: "✓ ", False: "⚠ "}.get(exportable, "")
+        self.export_note.setText(
+            mark + (info.get("export_note") or ("Reading the model…" if not info else ""))
+        )
+        set_role(self.export_note, {True: "good", False: "bad"}.get(exportable, "help"))
         self.state.set_model_ref(entry["source"]["ref"])
         self.state.set_model_info(info or None)
 
