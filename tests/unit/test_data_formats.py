@@ -156,3 +156,13 @@ def test_shipped_notes_folder_loads() -> None:
 
     data = load_dataset(sample_notes_dir())
     assert data.data_format == "text" and 3 <= len(data.records) <= 5 and data.problems == []
+
+
+def test_json_list_of_strings_is_raw_text(tmp_path: Path) -> None:
+    path = tmp_path / "docs.json"
+    path.write_text(json.dumps(["first document", "second document"]), encoding="utf-8")
+    data = load_dataset(path)
+    assert data.data_format == "text" and [r.text for r in data.records] == [
+        "first document",
+        "second document",
+    ]

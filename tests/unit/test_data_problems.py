@@ -238,3 +238,18 @@ def test_json_object_holding_rows_under_a_row_key(tmp_path: Path) -> None:
 def write_rows(path: Path, rows: list) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def test_non_utf8_note_in_a_folder_names_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("alpha", encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes("line one\nna\u00efve caf\u00e9\n".encode("latin-1"))
+    data = load_dataset(tmp_path)
+    (problem,) = data.problems
+    assert (problem.source, problem.line, problem.kind, problem.severity) == (
+        "b.txt",
+        2,
+        "encoding",
+        "warning",
+    )
+    assert data.records[1].text == "line one\nna\ufffdve caf\ufffd"
+    assert problem.to_text().startswith("b.txt, line 2:")

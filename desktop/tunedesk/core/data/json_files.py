@@ -57,7 +57,7 @@ def read_jsonl(data: bytes) -> RawData:
                 why = " JSON needs double quotes; this looks like a Python dict."
             out.problems.append(
                 Problem(
-                    number, None, "malformed_json", f"not valid JSON ({exc.msg} at column {exc.colno}).{why}"
+                    number, None, "malformed_json", f"not valid JSON: {exc.msg} (column {exc.colno}).{why}"
                 )
             )
             continue
@@ -100,7 +100,7 @@ def _scan_array(text: str, pos: int, out: RawData) -> None:
         except json.JSONDecodeError as exc:
             line = _line_of(text, exc.pos)
             out.problems.append(
-                Problem(line, None, "malformed_json", f"not valid JSON ({exc.msg} at column {exc.colno}).")
+                Problem(line, None, "malformed_json", f"not valid JSON: {exc.msg} (column {exc.colno}).")
             )
             again = re.compile(r"\n" + " " * column + r"\{").search(text, exc.pos)
             if not again:

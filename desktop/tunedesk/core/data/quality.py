@@ -83,8 +83,9 @@ class QualityReport:
         ]
         if self.tokens is not None:
             t = self.tokens
+            unit = "document" if self.data_format == "text" else "row"
             lines.append(
-                f"Tokens per row: min {t.min}, mean {t.mean:.0f}, median {t.p50}, p95 {t.p95}, max {t.max}"
+                f"Tokens per {unit}: min {t.min}, mean {t.mean:.0f}, median {t.p50}, p95 {t.p95}, max {t.max}"
             )
             lines.append(_sparkline(t))
             if self.seq_len:
@@ -196,10 +197,18 @@ def suggestions(data: LoadedData, report: QualityReport) -> list[str]:
             "Exact duplicates were removed: repeated rows would be memorised and leak into validation."
         )
     if report.long_rows and data.data_format != "text" and report.tokens:
-        out.append(
-            f"{report.long_rows} rows are longer than seq_len {report.seq_len}: raise seq_len to "
-            f"{report.tokens.max} (all fit) or {report.tokens.p95} (95% fit), or shorten those rows."
-        )
+        t = report.tokens
+        fit = f"{t.max}" if t.p95 == t.max else f"{t.max} (all fit) or {t.p95} (95% fit)"
+        if report.supervised_tokens == 0:
+            out.insert(
+                0,
+                f"Nothing to learn at seq_len {report.seq_len}: every answer is cut away. Raise it to {fit}.",
+            )
+        else:
+            out.append(
+                f"{report.long_rows} rows are longer than seq_len {report.seq_len}: raise seq_len to {fit}, "
+                "or shorten those rows."
+            )
     if data.data_format == "text" and report.total_tokens and report.total_tokens < 50_000:
         out.append(
             f"Raw text of {report.total_tokens} tokens is small for domain adaptation: expect the model to pick "
