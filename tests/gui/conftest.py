@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
+from shiboken6 import Shiboken
 
 FAKE_WORKER = Path(__file__).with_name("fake_worker.py")
 
@@ -36,7 +37,9 @@ def stop_workers(qtbot):  # type: ignore[no-untyped-def]
     workers: list = []
     yield workers.append
     for worker in workers:
-        if worker.is_running():
+        # pytest-qt closes and deletes the test's widgets first; a worker deleted with its page was killed
+        # by QProcess's destructor already.
+        if Shiboken.isValid(worker) and worker.is_running():
             worker.kill_timeout_ms = 2000
             worker.terminate()
-            qtbot.waitUntil(lambda w=worker: not w.is_running(), timeout=5000)
+            qtbot.waitUntil(lambda w=worker: not Shiboken.isValid(w) or not w.is_running(), timeout=5000)

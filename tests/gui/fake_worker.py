@@ -25,16 +25,12 @@ from pathlib import Path
 from tunedesk.core.protocol import EventWriter, encode, make_event
 
 TOTAL = 6
-# Built by hand: make_event(kind, **fields) cannot take the error event's own `kind` field (a core bug, reported).
-ERROR_EVENT = {
-    "v": 1,
-    "event": "error",
-    "t": 0.0,
-    "kind": "out_of_memory",
-    "message": "The model does not fit in memory.",
-    "hint": "Lower batch_size or seq_len.",
-    "traceback": "Traceback (most recent call last):\n  ...\nRuntimeError: CUDA out of memory",
-}
+ERROR_EVENT = dict(
+    kind="out_of_memory",
+    message="The model does not fit in memory.",
+    hint="Lower batch_size or seq_len.",
+    traceback="Traceback (most recent call last):\n  ...\nRuntimeError: CUDA out of memory",
+)
 
 
 def _emit(_kind: str, **fields: object) -> None:
@@ -109,7 +105,7 @@ def main(argv: list[str]) -> int:
         os.kill(os.getpid(), signal.SIGKILL)
     if mode == "fail":
         _emit("started", run_dir="fake", total_steps=TOTAL)
-        print(encode(ERROR_EVENT), flush=True)
+        _emit("error", **ERROR_EVENT)
         _emit("finished", status="failed")
         return 1
     if mode == "echo":

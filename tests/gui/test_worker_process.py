@@ -201,3 +201,19 @@ def test_real_worker_probe(qtbot, worker):
 
 def _src() -> str:
     return str(Path(__file__).resolve().parents[2] / "desktop")
+
+
+def test_starting_again_supersedes_the_running_process(qtbot, worker, fake_worker):
+    """A page whose answer went stale (a new file chosen) starts again at once, without waiting."""
+    got = _collect(worker)
+    outcomes: list[ProcessOutcome] = []
+    worker.finished.connect(outcomes.append)
+    worker.start_command([*fake_worker, "slow"])
+    qtbot.waitUntil(lambda: any(e["event"] == "step" for e in got["event"]), timeout=10000)
+    worker.kill()  # asynchronous: the old child is still there
+    got["event"].clear()
+    with qtbot.waitSignal(worker.finished, timeout=10000):
+        worker.start_command([*fake_worker, "events"])
+    qtbot.wait(300)
+    assert len(outcomes) == 1 and outcomes[0].status == "completed"  # only the new one reports
+    assert got["event"][0]["event"] == "started" and got["event"][-1]["event"] == "finished"

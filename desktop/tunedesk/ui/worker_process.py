@@ -96,12 +96,7 @@ class WorkerProcess(QObject):
     def __init__(self, parent: QObject | None = None, *, kill_timeout_ms: int = 5000) -> None:
         super().__init__(parent)
         self.kill_timeout_ms = kill_timeout_ms
-        self._proc = QProcess(self)
-        self._proc.readyReadStandardOutput.connect(self._on_ready_read_stdout)
-        self._proc.readyReadStandardError.connect(self._on_ready_read_stderr)
-        self._proc.started.connect(self.started)
-        self._proc.finished.connect(self._on_finished)
-        self._proc.errorOccurred.connect(self._on_error)
+        self._proc = self._new_process()
         self._last_event: dict[str, Any] | None = None
         self._errors: list[dict[str, Any]] = []
         self._running = False
@@ -116,6 +111,32 @@ class WorkerProcess(QObject):
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._on_poll)
 
+    def _new_process(self) -> QProcess:
+        proc = QProcess(self)
+        proc.readyReadStandardOutput.connect(self._on_ready_read_stdout)
+        proc.readyReadStandardError.connect(self._on_ready_read_stderr)
+        proc.started.connect(self.started)
+        proc.finished.connect(self._on_finished)
+        proc.errorOccurred.connect(self._on_error)
+        return proc
+
+    def _supersede(self) -> None:
+        """Drop the running process for a new one: killed, and its remaining output and end are ignored.
+
+        Lets a page restart work whose answer is stale (a new file chosen) without waiting for the old child.
+        """
+        if self._run is not None:
+            self.detach()
+            return
+        old = self._proc
+        for signal in (old.readyReadStandardOutput, old.readyReadStandardError, old.started, old.finished):
+            signal.disconnect()
+        old.errorOccurred.disconnect()
+        old.finished.connect(old.deleteLater)
+        old.kill()
+        self._proc = self._new_process()
+        self._running = False
+
     # ---- starting -----------------------------------------------------------------------------------------
     def start(self, args: list[str], *, env: dict[str, str] | None = None) -> None:
         """Start `python -m tunedesk.worker ARGS` on pipes."""
@@ -126,9 +147,12 @@ class WorkerProcess(QObject):
         self.start_command(cli_command(*args), env=env)
 
     def start_command(self, command: list[str], *, env: dict[str, str] | None = None) -> None:
-        """Start any command line on pipes (tests start a fake worker this way)."""
+        """Start any command line on pipes (tests start a fake worker this way).
+
+        Starting while a process runs supersedes it (see `_supersede`).
+        """
         if self.is_running():
-            raise RuntimeError("this worker is already running")
+            self._supersede()
         self._reset()
         self.command = list(command)
         self._proc.setProcessEnvironment(_qt_env(worker_env(env)))
@@ -140,7 +164,7 @@ class WorkerProcess(QObject):
     ) -> None:
         """Start `python -m tunedesk.worker ARGS` so that it outlives this app, and follow it via `run_dir`."""
         if self.is_running():
-            raise RuntimeError("this worker is already running")
+            self._supersede()
         layout = RunLayout(Path(run_dir))
         command = worker_command(*args)
         # subprocess, not QProcess: PySide6's instance startDetached() does not return the pid, and the static
@@ -181,7 +205,7 @@ class WorkerProcess(QObject):
         With `from_start`, the events already in events.jsonl are replayed first, so curves are complete.
         """
         if self.is_running():
-            raise RuntimeError("this worker is already running")
+            self._supersede()
         self._reset()
         layout = RunLayout(Path(run_dir))
         if pid is None:

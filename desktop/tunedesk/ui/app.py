@@ -1,0 +1,55 @@
+"""`tunedesk` with no arguments (and `tunedesk-gui`, `python -m tunedesk.ui.app`): start the desktop app.
+
+Start-up imports only Qt, pyqtgraph and the Qt-free core: torch, transformers and llama_cpp stay out of this
+process (workers and `tunedesk ... --json` subprocesses load them), so the window opens at once.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication
+
+from tunedesk import __version__
+from tunedesk.core.offline import enforce_offline
+
+ORGANIZATION = "TuneDesk"
+APPLICATION = "TuneDesk"
+
+
+def main(argv: list[str] | None = None) -> int:
+    enforce_offline()
+    argv = sys.argv[1:] if argv is None else argv
+    # High DPI: Qt 6 scales by default; pass fractional factors through instead of rounding (sharp text
+    # at 125 % / 150 %).
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(["tunedesk", *argv])
+    assert isinstance(app, QApplication)
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setApplicationDisplayName("TuneDesk")
+    QGuiApplication.setDesktopFileName("tunedesk")  # matches resources/tunedesk.desktop (Wayland icons)
+
+    from tunedesk.ui.main_window import MainWindow, icon_path
+    from tunedesk.ui.style import apply_theme
+
+    app.setWindowIcon(QIcon(str(icon_path("tunedesk.svg"))))
+    apply_theme(app, str(QSettings().value("theme", "system")))
+    hints = QGuiApplication.styleHints()
+    if hasattr(hints, "colorSchemeChanged"):
+        # Follow the desktop when the user switches light/dark, unless a theme was picked in View > Theme.
+        hints.colorSchemeChanged.connect(
+            lambda _scheme: (
+                str(QSettings().value("theme", "system")) == "system" and apply_theme(app, "system")
+            )
+        )
+    window = MainWindow()
+    window.show()
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

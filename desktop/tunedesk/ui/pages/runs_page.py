@@ -1,0 +1,286 @@
+"""The Runs page: every training run on this machine, its curves, and what to do with it next.
+
+The list and each run's status come from the core (`runs.list_runs`, `summarize_run`: a run whose worker
+died without a `finished` event is "crashed"). A run still training in the background, or one that stopped
+unexpectedly, is offered at start-up in a banner that does not get in the way.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QFile, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tunedesk.core.paths import runs_dir
+from tunedesk.core.protocol import read_events
+from tunedesk.core.runs import RunLayout, RunSummary, list_runs
+from tunedesk.ui.app_state import AppState
+from tunedesk.ui.curves import TrainingCurves
+from tunedesk.ui.style import set_role
+from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.error_banner import ErrorBanner
+
+COLUMNS = ("Run", "Status", "Steps", "Best val loss", "Model", "Date")
+STATUS_TEXT = {
+    "new": "Not started",
+    "running": "Training",
+    "paused": "Paused",
+    "completed": "Completed",
+    "early_stopped": "Stopped early (done)",
+    "cancelled": "Cancelled",
+    "failed": "Failed",
+    "crashed": "Stopped unexpectedly",
+}
+
+
+class RunsPage(QWidget):
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.runs: list[RunSummary] = []
+        self._offer: RunSummary | None = None  # the run the banner offers to resume / show
+        root = QVBoxLayout(self)
+        root.setContentsMargins(28, 22, 28, 22)
+        root.setSpacing(14)
+        title = QLabel("Runs")
+        set_role(title, "title")
+        subtitle = QLabel(f"Every training run on this machine, kept in {runs_dir()}.")
+        set_role(subtitle, "subtitle")
+        subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        root.addWidget(title)
+        root.addWidget(subtitle)
+        self.banner = ErrorBanner()
+        self.banner.action_clicked.connect(self._on_banner_action)
+        root.addWidget(self.banner)
+
+        actions = QHBoxLayout()
+        self.reopen_button = QPushButton("Open in Train")
+        self.reopen_button.setToolTip("Show this run's settings, curves and samples on the Train page")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue training from the run's last checkpoint")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Turn this run into a GGUF model file")
+        self.folder_button = QPushButton("Show folder")
+        self.delete_button = QPushButton("Delete…")
+        self.refresh_button = QPushButton("Refresh")
+        set_role(self.refresh_button, "link")
+        for b in (
+            self.reopen_button,
+            self.resume_button,
+            self.export_button,
+            self.folder_button,
+            self.delete_button,
+        ):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        actions.addWidget(self.refresh_button)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.empty = QLabel("No runs yet. Start one on the Train page.")
+        set_role(self.empty, "subtitle")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        list_card = Card()
+        list_card.body.addLayout(actions)
+        list_card.body.addWidget(self.table, 1)
+        list_card.body.addWidget(self.empty)
+        self.curves_card = Card("Curves", "Select a run to see how its training went.")
+        self.curves = TrainingCurves()
+        self.curves_card.body.addWidget(self.curves)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(list_card)
+        split.addWidget(self.curves_card)
+        split.setSizes([380, 320])
+        split.setChildrenCollapsible(False)
+        root.addWidget(split, 1)
+
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.table.doubleClicked.connect(lambda _index: self.reopen())
+        self.reopen_button.clicked.connect(self.reopen)
+        self.resume_button.clicked.connect(self.resume)
+        self.export_button.clicked.connect(self.export)
+        self.folder_button.clicked.connect(self.show_folder)
+        self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
+        self.refresh_button.clicked.connect(self.refresh)
+        state.training_changed.connect(lambda _t: self.refresh())
+        self.refresh()
+        self._offer_left_runs()
+
+    # ---- list ---------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        selected = self.selected()
+        self.runs = list_runs()
+        self.table.setRowCount(len(self.runs))
+        for row, run in enumerate(self.runs):
+            best = f"{run.best_val_loss:.3f}" if run.best_val_loss is not None else "–"
+            steps = (
+                f"{run.step} / {run.total_steps}" if run.total_steps else (str(run.step) if run.step else "–")
+            )
+            values = (
+                run.name,
+                STATUS_TEXT.get(run.status, run.status),
+                steps,
+                best,
+                Path(run.model).name or run.model,
+                time.strftime("%d %b %Y, %H:%M", time.localtime(run.created)),
+            )
+            for col, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, str(run.path))
+                if col == 0:
+                    item.setToolTip(str(run.path))
+                self.table.setItem(row, col, item)
+        self.table.setVisible(bool(self.runs))
+        self.empty.setVisible(not self.runs)
+        if selected is not None:
+            self.select(str(selected.path))
+        self._update_buttons()
+
+    def selected(self) -> RunSummary | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.runs):
+            return None
+        return self.runs[rows[0].row()]
+
+    def select(self, run_dir: str) -> bool:
+        for row, run in enumerate(self.runs):
+            if str(run.path) == str(run_dir):
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _on_selection(self) -> None:
+        run = self.selected()
+        self._update_buttons()
+        if run is None:
+            self.curves.clear()
+            self.curves_card.set_title("Curves")
+            return
+        self.curves_card.set_title(f"Curves of {run.name}")
+        self.curves.load_events(read_events(RunLayout(run.path).events))
+
+    def _update_buttons(self) -> None:
+        run = self.selected()
+        busy = self.state.training
+        self.reopen_button.setEnabled(run is not None and not busy)
+        self.resume_button.setEnabled(run is not None and run.resumable and run.status != "new" and not busy)
+        self.export_button.setEnabled(run is not None and run.has_adapter)
+        self.folder_button.setEnabled(run is not None)
+        self.delete_button.setEnabled(run is not None and run.status not in ("running", "paused"))
+        if busy:
+            self.reopen_button.setToolTip("A run is training: wait for it, or cancel it, first.")
+        if run is not None and not run.has_adapter:
+            self.export_button.setToolTip("This run has no finished adapter to export yet.")
+
+    # ---- actions ------------------------------------------------------------------------------------------
+    def reopen(self) -> None:
+        run = self.selected()
+        if run is None or self.state.training:
+            return
+        self.state.request_open(str(run.path))
+
+    def resume(self) -> None:
+        run = self.selected()
+        if run is not None and not self.state.training:
+            self.state.request_resume(str(run.path))
+
+    def export(self) -> None:
+        run = self.selected()
+        if run is not None:
+            self.state.set_run_dir(str(run.path))
+            self.state.go_to("export")
+
+    def show_folder(self) -> None:
+        run = self.selected()
+        if run is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(run.path)))
+
+    def delete_selected(self, *, confirm: bool = True) -> bool:
+        run = self.selected()
+        if run is None or run.status in ("running", "paused"):
+            return False
+        if confirm:
+            answer = QMessageBox.question(
+                self,
+                "Delete run",
+                f"Delete the run “{run.name}”?\n\nIts checkpoints and adapter go to the trash "
+                "(or are deleted where there is no trash).",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        # The trash first, so a slip can be undone; a plain delete where the platform has none.
+        trashed = QFile.moveToTrash(str(run.path))
+        if isinstance(trashed, tuple):  # (ok, path in trash) in some PySide6 versions
+            trashed = trashed[0]
+        if not trashed and run.path.exists():
+            shutil.rmtree(run.path, ignore_errors=True)
+        if self.state.run_dir == str(run.path):
+            self.state.set_run_dir("")
+        self.state.show_status(f"Deleted the run {run.name}.")
+        self.refresh()
+        return True
+
+    # ---- left-over runs -----------------------------------------------------------------------------------
+    def _offer_left_runs(self) -> None:
+        """At start-up: a run still training in the background, or one that stopped unexpectedly."""
+        running = [r for r in self.runs if r.status in ("running", "paused")]
+        crashed = [r for r in self.runs if r.status == "crashed" and r.resumable]
+        if running:
+            self._offer = running[0]
+            self.banner.show_info(
+                f"“{running[0].name}” is still training in the background.",
+                "Open it to watch its progress and control it.",
+                action="Show it",
+            )
+            self.state.show_status("A run is still training in the background: see Runs.")
+        elif crashed:
+            self._offer = crashed[0]
+            self.banner.show_info(
+                f"“{crashed[0].name}” stopped unexpectedly at step {crashed[0].step}.",
+                "It has a checkpoint: training can continue from there.",
+                action="Resume",
+            )
+            self.state.show_status("A run stopped unexpectedly: see Runs to resume it.")
+
+    def _on_banner_action(self) -> None:
+        run, self._offer = self._offer, None
+        self.banner.hide()
+        if run is None:
+            return
+        if run.status in ("running", "paused"):
+            self.state.request_open(str(run.path))
+        else:
+            self.state.request_resume(str(run.path))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.refresh()  # runs may have changed while another page was shown

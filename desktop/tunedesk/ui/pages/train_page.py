@@ -1,0 +1,446 @@
+"""The Train page: the settings chosen for this machine, then a live view of the run.
+
+Everything that decides is in the core: the preset and memory estimate come from `tunedesk doctor --json`
+(a subprocess, so torch stays out of this process), the run folder from `runs.create_run`, the training from
+`python -m tunedesk.worker train RUN_DIR`. The worker is started detached so a run can outlive the window;
+the page follows it through WorkerProcess, which reads the run folder (see worker_process.py).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.presets import Preset, apply_overrides
+from tunedesk.core.protocol import read_events
+from tunedesk.core.runs import RunConfig, RunLayout, create_run, load_config, summarize_run, worker_alive
+from tunedesk.ui.app_state import AppState
+from tunedesk.ui.curves import TrainingCurves
+from tunedesk.ui.style import set_role
+from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.error_banner import ErrorBanner
+from tunedesk.ui.widgets.estimate_view import EstimateView
+from tunedesk.ui.widgets.log_view import LogView
+from tunedesk.ui.widgets.preset_form import PresetForm
+from tunedesk.ui.widgets.run_stats import RunStats
+from tunedesk.ui.widgets.samples_view import SamplesView
+from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
+
+ADVICE_DELAY_MS = 700  # wait for the user to stop typing before asking the core for a new estimate
+STATUS_WORDS = {
+    "completed": "Finished",
+    "early_stopped": "Finished early: validation loss stopped improving",
+    "cancelled": "Stopped (a checkpoint was saved; you can continue it later)",
+    "failed": "Failed",
+    "crashed": "Stopped unexpectedly",
+}
+
+
+class TrainPage(QWidget):
+    """Signals:
+    run_finished(object, float): a `ProcessOutcome` and how many seconds the run was followed (for a
+        desktop notification when a long run ends).
+    """
+
+    run_finished = Signal(object, float)
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.worker = WorkerProcess(self)
+        self.advisor = WorkerProcess(self)  # `tunedesk doctor --json`: preset + memory estimate
+        self._advisor_lines: list[str] = []
+        self._advice_pending = False
+        self._user_fields: dict[str, Any] = {}  # settings the user (or another page) chose: kept on re-advice
+        self._applying_advice = False
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=200)
+        self._run_dir = ""  # the run this page shows
+        self._started_at = 0.0
+        self._paused = False
+        self._build()
+        self._connect()
+        self._on_inputs_changed()
+        if state.preset is not None:
+            self.form.set_preset(state.preset)
+
+    # ---- layout -------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(28, 22, 28, 22)
+        root.setSpacing(14)
+        title = QLabel("Train")
+        set_role(title, "title")
+        self.subtitle = QLabel()
+        set_role(self.subtitle, "subtitle")
+        root.addWidget(title)
+        root.addWidget(self.subtitle)
+        self.banner = ErrorBanner()
+        self.banner.action_clicked.connect(self._on_banner_action)
+        root.addWidget(self.banner)
+
+        settings = Card("Settings", "Chosen for this machine, model and data. Change anything you like.")
+        self.estimate = EstimateView()
+        self.form = PresetForm()
+        settings.body.addWidget(self.estimate)
+        settings.body.addSpacing(6)
+        settings.body.addWidget(self.form)
+        settings.body.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(settings)
+        scroll.setMinimumWidth(330)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        run_card = Card()
+        self.stats = RunStats()
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start training")
+        set_role(self.start_button, "primary")
+        self.start_button.setToolTip("Start a new run with these settings (Ctrl+Return)")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after this step, saving a checkpoint you can continue (Ctrl+.)")
+        for b in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        run_card.body.addLayout(buttons)
+        run_card.body.addWidget(self.stats)
+
+        curves_card = Card("Progress")
+        self.curves = TrainingCurves()
+        curves_card.body.addWidget(self.curves)
+
+        self.tabs = QTabWidget()
+        self.samples = SamplesView()
+        self.log = LogView()
+        self.tabs.addTab(self.samples, "Sample answers")
+        self.tabs.addTab(self.log, "Log")
+        details = Card()
+        details.body.addWidget(self.tabs)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.setSpacing(14)
+        top_layout.addWidget(run_card)
+        top_layout.addWidget(curves_card, 1)
+        right.addWidget(top)
+        right.addWidget(details)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        right.setChildrenCollapsible(False)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([360, 900])
+        split.setChildrenCollapsible(False)
+        root.addWidget(split, 1)
+        self._set_running(False)
+
+    def _connect(self) -> None:
+        s = self.state
+        s.model_changed.connect(self._on_inputs_changed)
+        s.data_changed.connect(self._on_inputs_changed)
+        s.hardware_changed.connect(self._on_inputs_changed)
+        s.preset_changed.connect(self._on_state_preset)
+        s.run_changed.connect(self._on_run_changed)
+        s.resume_requested.connect(self.continue_run)
+        s.open_requested.connect(lambda run: None if self.worker.is_running() else self.load_run(run))
+        self.form.changed.connect(self._on_form_changed)
+        self.start_button.clicked.connect(self.start_training)
+        self.pause_button.clicked.connect(self.pause)
+        self.resume_button.clicked.connect(self.resume)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.worker.event.connect(self.handle_event)
+        self.worker.stderr_line.connect(self._on_stderr)
+        self.worker.finished.connect(self._on_worker_finished)
+        self.worker.error_occurred.connect(lambda msg: self._fail_to_start(msg))
+        self.advisor.invalid_line.connect(self._advisor_lines.append)
+        self.advisor.finished.connect(self._on_advice)
+        self._advice_timer = QTimer(self)
+        self._advice_timer.setSingleShot(True)
+        self._advice_timer.setInterval(ADVICE_DELAY_MS)
+        self._advice_timer.timeout.connect(self.request_advice)
+
+    # ---- inputs, preset and estimate ---------------------------------------------------------------------
+    def _on_inputs_changed(self, *_: Any) -> None:
+        s = self.state
+        model = s.model_ref or "no model chosen"
+        data = Path(s.data_path).name if s.data_path else "no data chosen"
+        self.subtitle.setText(f"Model: {model}   ·   Data: {data}")
+        self._set_running(self.worker.is_running())
+        if s.model_ref and s.data_path:
+            self._advice_timer.start()
+
+    def request_advice(self) -> None:
+        """Ask the core (in a subprocess) for the preset and memory estimate of this model, data and machine."""
+        if not (self.state.model_ref and self.state.data_path):
+            return
+        if self.advisor.is_running():
+            self._advice_pending = True  # ask again once this answer is in
+            return
+        self._advisor_lines.clear()
+        args = ["doctor", "--model", self.state.model_ref, "--data", self.state.data_path, "--json"]
+        for name, value in sorted(self._user_fields.items()):
+            args += ["--set", f"{name}={value}"]
+        self.estimate.set_busy()
+        self.advisor.start_cli(args)
+
+    def _on_advice(self, outcome: ProcessOutcome) -> None:
+        if self._advice_pending:
+            self._advice_pending = False
+            self.request_advice()
+            return
+        try:
+            report = json.loads("\n".join(self._advisor_lines))
+        except json.JSONDecodeError:
+            report = {}
+        if not isinstance(report, dict) or "error" in report or not outcome.was_successful():
+            err = report.get("error", {}) if isinstance(report, dict) else {}
+            self.estimate.set_estimate(None)
+            self.estimate.verdict.setText(
+                "No memory estimate: " + (err.get("message") or "the check of this machine did not finish.")
+            )
+            return
+        selection = report.get("selection") if isinstance(report.get("selection"), dict) else report
+        estimate = selection.get("estimate") or report.get("estimate") or report.get("memory")
+        reasons = selection.get("reasons") or report.get("reasons") or []
+        self.estimate.set_estimate(
+            estimate if isinstance(estimate, dict) else None, [str(r) for r in reasons]
+        )
+        preset_data = selection.get("preset") or report.get("preset")
+        if isinstance(preset_data, dict) and not self.worker.is_running():
+            try:
+                suggested = apply_overrides(
+                    Preset.from_dict(preset_data), self._user_fields, source="your settings"
+                )
+            except TuneDeskError:
+                return
+            self._applying_advice = True
+            try:
+                self.state.set_preset(suggested)
+            finally:
+                self._applying_advice = False
+
+    def _on_state_preset(self, preset: Preset | None) -> None:
+        if preset is None:
+            return
+        if not self._applying_advice:
+            # Another page (or the user here) chose these values: keep them when the advice is renewed.
+            old = self.form.current_base()
+            self._user_fields.update(
+                {k: v for k, v in preset.to_dict().items() if k != "name" and getattr(old, k) != v}
+            )
+        self.form.set_preset(preset)
+
+    def _on_form_changed(self) -> None:
+        try:
+            preset = self.form.preset()
+        except TuneDeskError:
+            return
+        self.state.set_preset(preset)
+        self._advice_timer.start()
+
+    # ---- training ----------------------------------------------------------------------------------------
+    def is_training(self) -> bool:
+        return self.worker.is_running()
+
+    def start_training(self) -> bool:
+        """Write a new run folder from the form and start the worker on it. False (and a banner) if not."""
+        if self.worker.is_running():
+            return False
+        if not (self.state.model_ref and self.state.data_path):
+            self.banner.show_error(
+                "Choose a model and a dataset first.", "Use the Machine & model and Data steps."
+            )
+            return False
+        try:
+            preset = self.form.preset()
+            config = RunConfig(model=self.state.model_ref, data=self.state.data_path, preset=preset)
+            layout = create_run(config)
+        except TuneDeskError as err:
+            self.banner.show_error(err.message, err.hint)
+            return False
+        except OSError as err:
+            self.banner.show_error(f"Could not create the run folder: {err}", "Check the disk has space.")
+            return False
+        self._begin(layout.root, history=[])
+        return True
+
+    def continue_run(self, run_dir: str) -> None:
+        """Continue a stopped run from its last checkpoint (the worker resumes a run that has checkpoints)."""
+        if self.worker.is_running():
+            return
+        self._begin(Path(run_dir), history=read_events(RunLayout(Path(run_dir)).events))
+
+    def _begin(self, root: Path, history: list[dict[str, Any]]) -> None:
+        self._show_run(root, history)
+        self.banner.hide()
+        self._started_at = time.monotonic()
+        self.stats.set_state("Starting… (loading the model can take a minute)")
+        self._set_running(True)
+        self.state.set_run_dir(str(root))
+        self.state.set_training(True)
+        self.worker.start_detached(["train", str(root)], root)
+
+    def pause(self) -> None:
+        if self.worker.send("pause"):
+            self.stats.set_state("Pausing after this step…")
+
+    def resume(self) -> None:
+        if self.worker.send("resume"):
+            self.stats.set_state("Resuming…")
+
+    def cancel(self) -> None:
+        if self.worker.cancel():
+            self.stats.set_state("Stopping after this step and saving a checkpoint…")
+            self.cancel_button.setEnabled(False)
+
+    def detach(self) -> None:
+        """Leave the run training in the background (the window is closing); the Runs page can re-attach."""
+        self.worker.detach()
+        self.state.set_training(False)
+
+    # ---- showing a run ------------------------------------------------------------------------------------
+    def _on_run_changed(self, run_dir: str) -> None:
+        if run_dir and run_dir != self._run_dir and not self.worker.is_running():
+            self.load_run(run_dir)
+
+    def load_run(self, run_dir: str) -> None:
+        """Show a run: its settings, curves, samples and log; follow it live if its worker still runs."""
+        layout = RunLayout(Path(run_dir))
+        try:
+            config = load_config(layout.root)
+            self._applying_advice = True
+            self.state.set_model_ref(config.model)
+            self.state.set_data_path(config.data)
+            self.state.set_preset(config.preset)
+            # The run's own settings stay as they are when the machine's advice is renewed.
+            self._user_fields = {k: v for k, v in config.preset.to_dict().items() if k != "name"}
+        except TuneDeskError as err:
+            self.banner.show_error(err.message, err.hint)
+            return
+        finally:
+            self._applying_advice = False
+        if worker_alive(layout):
+            self._show_run(layout.root, [])
+            self._started_at = time.monotonic()
+            self._set_running(True)
+            self.state.set_training(True)
+            self.worker.attach(layout.root)  # replays events.jsonl, then follows it
+            return
+        self._show_run(layout.root, read_events(layout.events))
+        summary = summarize_run(layout.root)
+        self.stats.set_state(STATUS_WORDS.get(summary.status, summary.status.capitalize()))
+        if summary.resumable and summary.status != "new":
+            self.banner.show_info(
+                f"This run stopped at step {summary.step} of {summary.total_steps}.",
+                "It has a checkpoint: training can continue from there.",
+                action="Continue training",
+            )
+
+    def _show_run(self, root: Path, history: list[dict[str, Any]]) -> None:
+        self._run_dir = str(root)
+        self.curves.clear()
+        self.samples.clear_samples()
+        self.log.clear()
+        self.stats.reset()
+        self.banner.hide()
+        self._stderr_tail.clear()
+        for ev in history:
+            self.handle_event(ev)
+        self.curves.redraw()
+
+    def _on_banner_action(self) -> None:
+        if self._run_dir and not self.worker.is_running():
+            self.continue_run(self._run_dir)
+
+    # ---- events -------------------------------------------------------------------------------------------
+    def handle_event(self, ev: dict[str, Any]) -> None:
+        kind = ev.get("event")
+        self.curves.add_event(ev)
+        self.stats.add_event(ev)
+        self.samples.add_event(ev)
+        if kind == "started":
+            self._paused = False
+            resumed = ev.get("resumed_from_step")
+            self.stats.set_state(f"Training (continued from step {resumed})" if resumed else "Training")
+            device = f" on {ev['device']}" if ev.get("device") else ""
+            self.log.append_line(f"Started: {ev.get('total_steps')} steps{device}.")
+        elif kind == "paused":
+            self._paused = True
+            self.stats.set_state(f"Paused at step {ev.get('step')}")
+        elif kind == "resumed":
+            self._paused = False
+            self.stats.set_state("Training")
+        elif kind == "checkpoint":
+            best = " (best so far)" if ev.get("is_best") else ""
+            self.log.append_line(f"Saved a checkpoint at step {ev.get('step')}{best}.")
+        elif kind == "log":
+            self.log.append_line(str(ev.get("message", "")), str(ev.get("level", "")))
+        elif kind == "error":
+            self.banner.show_error(
+                str(ev.get("message", "")), str(ev.get("hint") or ""), ev.get("traceback") or ""
+            )
+            self.log.append_line(str(ev.get("message", "")), "error")
+        elif kind == "finished":
+            self.stats.set_state(STATUS_WORDS.get(str(ev.get("status")), str(ev.get("status"))))
+        if self.worker.is_running():
+            self._set_running(True)
+
+    def _on_stderr(self, line: str) -> None:
+        self._stderr_tail.append(line)
+        self.log.append_line(line)
+
+    def _on_worker_finished(self, outcome: ProcessOutcome) -> None:
+        elapsed = time.monotonic() - self._started_at if self._started_at else 0.0
+        self.curves.redraw()  # the last points now, not after the redraw delay
+        self._set_running(False)
+        self.state.set_training(False)
+        status = outcome.status
+        self.stats.set_state(STATUS_WORDS.get(status, status))
+        if status == "crashed" and outcome.error() is None:
+            self.banner.show_error(
+                "The training process stopped unexpectedly.",
+                "Continue from the last checkpoint; if it happens again, the log below says why.",
+                "\n".join(self._stderr_tail),
+                action="Continue training",
+            )
+        self.state.show_status(f"Training {STATUS_WORDS.get(status, status).lower()}.")
+        self.run_finished.emit(outcome, elapsed)
+
+    def _fail_to_start(self, message: str) -> None:
+        self._set_running(False)
+        self.state.set_training(False)
+        self.banner.show_error(message, "Check that TuneDesk is installed completely (`tunedesk doctor`).")
+
+    def _set_running(self, running: bool) -> None:
+        ready = bool(self.state.model_ref and self.state.data_path)
+        self.start_button.setEnabled(not running and ready)
+        self.start_button.setToolTip(
+            "Start a new run with these settings (Ctrl+Return)" if ready else "Choose a model and data first."
+        )
+        self.pause_button.setEnabled(running and not self._paused)
+        self.resume_button.setEnabled(running and self._paused)
+        self.cancel_button.setEnabled(running)
+        self.form.setEnabled(not running)

@@ -1,0 +1,127 @@
+"""The Runs page over real run folders in the per-test TUNEDESK_HOME."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from tunedesk.core.protocol import EventWriter
+from tunedesk.core.runs import RunConfig, RunLayout, create_run
+from tunedesk.ui.app_state import AppState
+from tunedesk.ui.pages.runs_page import RunsPage
+
+pytestmark = pytest.mark.gui
+FAKE = Path(__file__).with_name("fake_worker.py")
+
+
+def make_run(
+    name: str, steps: int, *, finished: str | None = "completed", checkpoint: bool = False
+) -> RunLayout:
+    layout = create_run(RunConfig(model="starter", data="notes.jsonl", name=name))
+    writer = EventWriter(log_path=layout.events)
+    writer.emit("started", run_dir=str(layout.root), total_steps=steps)
+    for step in range(1, steps + 1):
+        writer.emit("step", step=step, total_steps=steps, loss=2.0 / step, learning_rate=1e-4)
+    writer.emit("eval", step=steps, val_loss=0.5, best_val_loss=0.5)
+    if checkpoint:
+        layout.checkpoint(steps).mkdir(parents=True)
+    if finished:
+        writer.emit("finished", status=finished, best_val_loss=0.5)
+        layout.adapter.mkdir()
+        (layout.adapter / "adapter_config.json").write_text("{}")
+    return layout
+
+
+@pytest.fixture
+def state() -> AppState:
+    return AppState()
+
+
+def test_lists_runs_and_redraws_curves_of_the_selected_one(qtbot, state):
+    done = make_run("alpha", 4)
+    crashed = make_run("beta", 3, finished=None, checkpoint=True)
+    page = RunsPage(state)
+    qtbot.addWidget(page)
+    assert page.table.rowCount() == 2
+    rows = {page.table.item(r, 0).text(): r for r in range(2)}
+    assert page.table.item(rows["alpha"], 1).text() == "Completed"
+    assert page.table.item(rows["alpha"], 2).text() == "4 / 4"
+    assert page.table.item(rows["alpha"], 3).text() == "0.500"
+    assert page.table.item(rows["beta"], 1).text() == "Stopped unexpectedly"
+    # The crashed run is offered for resume, without a modal dialog.
+    assert page.banner.isVisibleTo(page) and page.banner.action.text() == "Resume"
+    assert page.select(str(done.root))
+    assert [p[0] for p in page.curves.train_points] == [1, 2, 3, 4]
+    assert page.export_button.isEnabled() and not page.resume_button.isEnabled()
+    assert page.select(str(crashed.root))
+    assert [p[0] for p in page.curves.train_points] == [1, 2, 3]
+    assert page.resume_button.isEnabled() and not page.export_button.isEnabled()
+
+
+def test_buttons_talk_through_app_state(qtbot, state):
+    done = make_run("alpha", 2)
+    crashed = make_run("beta", 2, finished=None, checkpoint=True)
+    page = RunsPage(state)
+    qtbot.addWidget(page)
+    page.select(str(done.root))
+    with qtbot.waitSignal(state.navigate, check_params_cb=lambda n: n == "export"):
+        page.export_button.click()
+    assert state.run_dir == str(done.root)
+    with qtbot.waitSignal(state.open_requested, check_params_cb=lambda r: r == str(done.root)):
+        page.reopen_button.click()
+    page.select(str(crashed.root))
+    with qtbot.waitSignal(state.resume_requested, check_params_cb=lambda r: r == str(crashed.root)):
+        page.resume_button.click()
+    with qtbot.waitSignal(state.resume_requested):
+        page.banner.action.click()
+
+
+def test_delete_asks_first(qtbot, state, tmp_path, monkeypatch):
+    (tmp_path / "xdg").mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # the trash of this test, not the user's
+    run = make_run("gamma", 2)
+    page = RunsPage(state)
+    qtbot.addWidget(page)
+    page.select(str(run.root))
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox) and "gamma" in box.text()
+        box.button(button).click()
+
+    QTimer.singleShot(100, lambda: answer(QMessageBox.StandardButton.Cancel))
+    assert not page.delete_selected(confirm=True)
+    assert run.root.exists()
+    QTimer.singleShot(100, lambda: answer(QMessageBox.StandardButton.Yes))
+    assert page.delete_selected(confirm=True)
+    assert not run.root.exists()
+    assert list((tmp_path / "xdg" / "Trash" / "files").glob("*gamma*"))  # in the trash: a slip can be undone
+    assert page.table.rowCount() == 0 and page.empty.isVisibleTo(page)
+
+
+def test_a_run_training_in_the_background_is_offered_and_cannot_be_deleted(qtbot, state):
+    layout = create_run(RunConfig(model="starter", data="notes.jsonl", name="bg"))
+    src = str(Path(__file__).resolve().parents[2] / "desktop")
+    child = subprocess.Popen(
+        [sys.executable, str(FAKE), "run", str(layout.root), "100000"], env={"PYTHONPATH": src}
+    )
+    try:
+        qtbot.waitUntil(lambda: layout.pid.exists() and layout.events.exists(), timeout=10000)
+        assert json.loads(layout.pid.read_text())["pid"] == child.pid
+        page = RunsPage(state)
+        qtbot.addWidget(page)
+        assert page.table.item(0, 1).text() == "Training"
+        assert "still training in the background" in page.banner.message.text()
+        page.select(str(layout.root))
+        assert not page.delete_button.isEnabled()
+        with qtbot.waitSignal(state.open_requested):
+            page.banner.action.click()
+    finally:
+        child.kill()
+        child.wait()

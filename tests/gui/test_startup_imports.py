@@ -1,0 +1,46 @@
+"""The app starts without torch, transformers or llama_cpp: they load only in worker subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.gui
+HEAVY = ("torch", "transformers", "llama_cpp", "peft", "accelerate", "datasets")
+
+# Starts the real app entry point (`tunedesk` without arguments ends here) and lets its event loop run for a
+# few seconds, so the pages' start-up work (threads, subprocesses) happens too; then lists heavy modules.
+CHILD = """
+import json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication(["tunedesk"])
+shown = []
+QTimer.singleShot(3900, lambda: shown.extend(w.windowTitle() for w in app.topLevelWidgets() if w.isVisible()))
+QTimer.singleShot(4000, app.quit)
+from tunedesk.cli.main import main
+code = main([])
+print(json.dumps({"code": code, "heavy": [m for m in %r if m in sys.modules], "windows": shown}))
+"""
+
+
+def test_gui_start_up_does_not_import_torch_transformers_or_llama_cpp(tmp_path: Path):
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # the child's QSettings, not the user's
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "desktop"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD % (HEAVY,)], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0
+    assert "TuneDesk" in result["windows"]
+    assert result["heavy"] == [], f"the GUI process imported {result['heavy']}"

@@ -1,0 +1,167 @@
+"""The Train page driven by real child processes: the fake worker's canned events, and the real worker."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import tunedesk.ui.worker_process as worker_process
+from tunedesk.core.presets import Preset
+from tunedesk.core.protocol import EventWriter
+from tunedesk.core.runs import RunConfig, create_run, summarize_run
+from tunedesk.ui.app_state import AppState
+from tunedesk.ui.pages.train_page import TrainPage
+
+pytestmark = pytest.mark.gui
+FAKE = Path(__file__).with_name("fake_worker.py")
+
+
+@pytest.fixture
+def data_file(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.jsonl"
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"Summarise ticket {i}"},
+                {"role": "assistant", "content": f"T{i}"},
+            ]
+        }
+        for i in range(24)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def page(qtbot, stop_workers, data_file) -> TrainPage:
+    state = AppState()
+    p = TrainPage(state)
+    qtbot.addWidget(p)
+    stop_workers(p.worker)
+    stop_workers(p.advisor)
+    state.set_model_ref("starter")
+    state.set_data_path(str(data_file))
+    p._state_keepalive = state  # the page's parent-less state must live as long as the page
+    return p
+
+
+def test_canned_events_update_curves_progress_samples_and_log(qtbot, page):
+    with qtbot.waitSignal(page.worker.finished, timeout=10000):
+        page.worker.start_command([sys.executable, str(FAKE), "events"])
+    assert [p[0] for p in page.curves.train_points] == [1, 2, 3, 4, 5, 6]
+    assert page.curves.train_points[0][1] == pytest.approx(2.5)
+    assert [p[0] for p in page.curves.val_points] == [0, 3, 6]
+    assert len(page.curves.lr_points) == 6
+    x, _y = page.curves.train_curve.getData()
+    assert list(x) == [1, 2, 3, 4, 5, 6]  # drawn, not only collected
+    assert page.stats.progress.maximum() == 6 and page.stats.progress.value() == 6
+    assert page.stats.values["step"].text() == "6 / 6"
+    assert page.stats.values["speed"].text() == "123"
+    assert page.stats.values["memory"].text() == "1.6 GB"
+    assert page.stats.values["val"].text() == "0.333"
+    assert page.stats.state_label.text() == "Finished"
+    assert page.samples.rowCount() == 2 and page.samples.answers()[0] == "Jam 6"  # newest first
+    assert page.samples.item(0, 2).text() == "Printer jams."
+    assert any("saved the adapter" in line for line in page.log.lines())
+    assert any("checkpoint at step 6" in line for line in page.log.lines())
+    assert page.start_button.isEnabled() and not page.cancel_button.isEnabled()
+
+
+def test_error_event_is_a_readable_banner_with_details(qtbot, page):
+    with qtbot.waitSignal(page.worker.finished, timeout=10000):
+        page.worker.start_command([sys.executable, str(FAKE), "fail"])
+    banner = page.banner
+    assert banner.isVisibleTo(page)
+    assert banner.message.text() == "The model does not fit in memory."
+    assert "Lower batch_size or seq_len." in banner.hint.text()
+    assert not banner.details.isVisibleTo(page)
+    banner.details_button.click()
+    assert banner.details.isVisibleTo(page)
+    assert "CUDA out of memory" in banner.details.toPlainText()
+    assert page.stats.state_label.text() == "Failed"
+
+
+def test_a_crash_without_finished_says_so_and_offers_to_continue(qtbot, page):
+    with qtbot.waitSignal(page.worker.finished, timeout=10000):
+        page.worker.start_command([sys.executable, str(FAKE), "crash"])
+    assert page.banner.message.text() == "The training process stopped unexpectedly."
+    assert "RuntimeError: boom" in page.banner.details.toPlainText()
+    assert page.banner.action.text() == "Continue training"
+    assert page.stats.state_label.text() == "Stopped unexpectedly"
+
+
+def test_start_and_cancel_through_the_buttons(qtbot, page, monkeypatch):
+    """Start writes a run folder and starts a detached worker on it; Cancel reaches it via RUN_DIR/control."""
+    from PySide6.QtCore import Qt
+
+    # The real worker command, with the fake worker in its place (the training worker has its own test).
+    monkeypatch.setattr(worker_process, "worker_command", lambda *a: [sys.executable, str(FAKE), "run", a[1]])
+    page.form.rows["lora_r"].set_value(8)
+    page.form.rows["lora_r"].changed.emit()
+    with qtbot.waitSignal(page.worker.started, timeout=10000):
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    run = Path(page.state.run_dir)
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"] == "starter" and config["preset"]["lora_r"] == 8
+    assert page.state.training and not page.start_button.isEnabled() and page.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: len(page.curves.train_points) >= 3, timeout=15000)
+    with qtbot.waitSignal(page.worker.finished, timeout=15000) as blocker:
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].status == "cancelled"
+    assert not page.state.training and page.start_button.isEnabled()
+    assert page.stats.state_label.text().startswith("Stopped")
+
+
+def test_invalid_setting_is_shown_on_its_row_and_blocks_start(qtbot, page):
+    row = page.form.rows["learning_rate"]
+    row.editor.setText("2")  # must be between 0 and 1
+    row.changed.emit()
+    assert "learning_rate" in row.help.text()
+    assert not page.start_training()
+    assert page.state.run_dir == ""
+
+
+def test_a_past_run_is_redrawn_from_events_jsonl(qtbot, page, data_file):
+    layout = create_run(RunConfig(model="starter", data=str(data_file), preset=Preset(lora_r=4)))
+    writer = EventWriter(log_path=layout.events)
+    writer.emit("started", run_dir=str(layout.root), total_steps=10)
+    for step in range(1, 5):
+        writer.emit("step", step=step, total_steps=10, loss=3.0 - step * 0.5, learning_rate=1e-4)
+    sample = {"prompt": "p", "reference": "r", "answer": "a"}
+    writer.emit("eval", step=4, val_loss=1.5, best_val_loss=1.5, samples=[sample])
+    writer.emit("checkpoint", step=4, path="checkpoints/step-4", is_best=True)
+    (layout.checkpoint(4)).mkdir(parents=True)
+    assert summarize_run(layout.root).status == "crashed"  # no worker, no `finished`
+    page.state.request_open(str(layout.root))
+    assert [p[0] for p in page.curves.train_points] == [1, 2, 3, 4]
+    assert page.curves.val_points == [(4, 1.5)]
+    assert page.samples.rowCount() == 1
+    assert page.form.rows["lora_r"].value() == 4
+    assert page.banner.isVisibleTo(page) and page.banner.action.text() == "Continue training"
+
+
+@pytest.mark.e2e
+def test_real_two_step_training_through_the_widgets(qtbot, page, tiny_model_dir, data_file):
+    """The real worker trains the tiny model for 2 steps, started with the Start button."""
+    from PySide6.QtCore import Qt
+
+    page.state.set_model_ref(str(tiny_model_dir))
+    for name, value in {
+        "max_steps": 2,
+        "batch_size": 2,
+        "grad_accum": 1,
+        "seq_len": 64,
+        "eval_every": 1,
+    }.items():
+        page.form.rows[name].set_value(value)
+    page.form.rows["max_steps"].changed.emit()
+    with qtbot.waitSignal(page.worker.finished, timeout=600_000) as blocker:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    outcome = blocker.args[0]
+    assert outcome.was_successful(), (outcome, page.log.toPlainText()[-3000:])
+    assert [p[0] for p in page.curves.train_points] == [1, 2]
+    assert page.curves.val_points
+    assert page.stats.progress.value() == page.stats.progress.maximum()
