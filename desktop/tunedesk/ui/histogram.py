@@ -38,7 +38,7 @@ class TokenHistogram(pg.PlotWidget):
             angle=90,
             movable=False,
             pen=pg.mkPen(CUT_COLOR, width=2, style=Qt.PenStyle.DashLine),
-            label="seq_len {value:.0f}",
+            label="seq_len",
             labelOpts={"position": 0.9, "color": CUT_COLOR, "anchors": [(1, 0), (1, 0)]},
         )
         self._cut.hide()
@@ -66,6 +66,7 @@ class TokenHistogram(pg.PlotWidget):
         self.addItem(self._bars)
         if seq_len:
             self._cut.setValue(seq_len)
+            self._cut.label.setFormat(f"cut-off {seq_len}")  # seq_len: longer rows are truncated
             self._cut.show()
         right = max(edges[-1], (seq_len or 0) * 1.05)
         self.setXRange(edges[0], right, padding=0.02)

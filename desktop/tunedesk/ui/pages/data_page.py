@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -154,6 +155,9 @@ class DataPage(QWidget):
         self.table.setWordWrap(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(
+            48
+        )  # two lines of text per row; the tooltip has all
         self.table.setAlternatingRowColors(True)
         self.raw = QPlainTextEdit()
         self.raw.setReadOnly(True)
@@ -164,6 +168,7 @@ class DataPage(QWidget):
         split.addWidget(self._report_card())
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([700, 460])
         root.addWidget(split, 1)
         root.addWidget(self._split_card())
 
@@ -179,7 +184,11 @@ class DataPage(QWidget):
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.format_label = QLabel()
-        self.format_label.setObjectName("pill")
+        # A badge, so the detected format reads as a finding rather than as part of the path.
+        self.format_label.setStyleSheet(
+            "QLabel { background: rgba(61,111,224,0.12); color: #3d6fe0; border-radius: 9px; padding: 2px 10px;"
+            " font-weight: 600; }"
+        )
         row.addWidget(self.file_label, 1)
         row.addWidget(self.format_label)
         for text, slot in (
@@ -210,6 +219,7 @@ class DataPage(QWidget):
             self.stat_values[key] = value
         lay.addLayout(grid)
         self.histogram = TokenHistogram()
+        self.histogram.hide()  # shown once the tokens are counted: an empty plot only confuses
         lay.addWidget(self.histogram, 1)
         self.token_note = _help("")
         lay.addWidget(self.token_note)
@@ -264,6 +274,7 @@ class DataPage(QWidget):
         self.raw.clear()
         self.problems.clear()
         self.histogram.clear_data()
+        self.histogram.hide()
         self.token_note.setText("")
         self.suggestions.setText("")
         threading.Thread(target=self._load_thread, args=(self.path,), daemon=True).start()
@@ -298,7 +309,14 @@ class DataPage(QWidget):
             self.failed.emit(text)
             return
         self.preview.set_records(result["records"])
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.resizeColumnToContents(0)
+        for col, name in enumerate(self.preview.columns()):
+            if name == "System":  # usually one repeated line: keep it narrow
+                self.table.setColumnWidth(col, 130)
+            elif name not in ("Line", "Turns"):
+                header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         width = max(1, len(result["raw"]))
         self.raw.setPlainText(
             "\n".join(f"{i:>{len(str(width))}}  {t}" for i, t in enumerate(result["raw"], 1))
@@ -351,6 +369,7 @@ class DataPage(QWidget):
             value = values.get(key)
             label.setText("–" if value is None else f"{value:,}")
         self.histogram.set_report_tokens(report.get("tokens"), report.get("seq_len"))
+        self.histogram.setVisible(bool(report.get("tokens")))
         if report.get("tokens"):
             t = report["tokens"]
             self.token_note.setText(
@@ -368,8 +387,10 @@ class DataPage(QWidget):
             self.problems.addItem(item)
         count = self.problems.count()
         self.problems_title.setText(
-            f"Problems ({count}): click one to see its line" if count else "No problems found"
+            f"Problems ({count}): click one to see its line" if count else "✓  No problems found"
         )
+        set_role(self.problems_title, "heading" if count else "good")
+        self.problems.setVisible(bool(count))
         self.state.set_data_stats(report)
 
     def shutdown(self) -> None:
