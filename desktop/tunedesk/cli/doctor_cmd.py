@@ -35,10 +35,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(and data), the training preset it would choose, why, and how much memory it would need.",
     )
     p.add_argument("--model", help="'starter', a model folder, a .gguf file, or an id in the local HF cache")
-    p.add_argument("--data", help="a dataset file to size the preset to (implies --model starter if none given)")
-    p.add_argument("--preset", default="auto", help="auto (default), a method, a shipped preset or a .toml file")
+    p.add_argument(
+        "--data", help="a dataset file to size the preset to (implies --model starter if none given)"
+    )
+    p.add_argument(
+        "--preset", default="auto", help="auto (default), a method, a shipped preset or a .toml file"
+    )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a preset field")
-    p.add_argument("--refresh", action="store_true", help="probe the hardware again instead of using the cache")
+    p.add_argument(
+        "--refresh", action="store_true", help="probe the hardware again instead of using the cache"
+    )
     p.add_argument("--allow-pickle", action="store_true", help="accept a model with only pickle weights")
     p.add_argument("--trust-remote-code", action="store_true", help="accept a model that ships its own code")
     add_json_flag(p)
@@ -78,10 +84,18 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = parse_set_args(args.set)
     hw, probe_error = _hardware(args.refresh)
-    report: dict[str, Any] = {"hardware": hw, "vendor": vendor.status(), "model": None, "data": None, "selection": None}
+    report: dict[str, Any] = {
+        "hardware": hw,
+        "vendor": vendor.status(),
+        "model": None,
+        "data": None,
+        "selection": None,
+    }
     model_ref = args.model or ("starter" if args.data else None)
     if model_ref:
-        source = resolve_model(model_ref, allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code)
+        source = resolve_model(
+            model_ref, allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code
+        )
         info = model_info(source)
         report["model"] = {"source": source, "info": info}
         stats = None
@@ -132,7 +146,9 @@ def _hardware_lines(hw: HardwareInfo) -> list[str]:
                 f"  GPU {gpu.index}      {gpu.name}, {_gb(gpu.total_mb)} ({_gb(gpu.free_mb)} free), compute "
                 f"{gpu.capability}, {'bf16' if gpu.bf16 else 'no bf16'}"
             )
-        lines.append(f"  QLoRA      {'ready (bitsandbytes 4-bit works)' if hw.bnb_4bit else hw.bnb_error or 'no'}")
+        lines.append(
+            f"  QLoRA      {'ready (bitsandbytes 4-bit works)' if hw.bnb_4bit else hw.bnb_error or 'no'}"
+        )
     elif hw.mps:
         lines.append(f"  GPU        Apple (Metal), up to {_gb(hw.mps_memory_mb)} of unified memory")
     else:
@@ -153,7 +169,9 @@ def format_report(report: dict[str, Any], model_ref: str | None) -> str:
     if report["model"]:
         info = report["model"]["info"]
         lines += ["", f"Model: {info.name}"]
-        lines.append(f"  {info.architecture or '?'} ({info.model_type}), {info.params / 1e6:,.0f}M parameters, {info.dtype}")
+        lines.append(
+            f"  {info.architecture or '?'} ({info.model_type}), {info.params / 1e6:,.0f}M parameters, {info.dtype}"
+        )
         lines.append(
             f"  {info.num_layers} layers, hidden {info.hidden_size}, {info.num_heads} heads "
             f"({info.num_kv_heads} key/value), vocabulary {info.vocab_size:,}, up to {info.max_positions:,} tokens"
@@ -170,7 +188,9 @@ def format_report(report: dict[str, Any], model_ref: str | None) -> str:
             f"  {d['usable_rows']} usable rows of {d['rows']}"
             + (f" ({d['problems']} problems: see `tunedesk data check`)" if d["problems"] else "")
         )
-        lines.append(f"  tokens per example: 95% at most {s.p95_tokens}, longest {s.max_tokens}; {s.total_tokens:,} in all")
+        lines.append(
+            f"  tokens per example: 95% at most {s.p95_tokens}, longest {s.max_tokens}; {s.total_tokens:,} in all"
+        )
     sel = report["selection"]
     if sel is not None:
         p, e = sel.preset, sel.estimate
@@ -183,5 +203,8 @@ def format_report(report: dict[str, Any], model_ref: str | None) -> str:
         )
         lines += [f"  Warning    {w}" for w in sel.warnings]
     elif not model_ref:
-        lines += ["", "Add --model starter (or your model) and --data FILE to see the preset TuneDesk would choose."]
+        lines += [
+            "",
+            "Add --model starter (or your model) and --data FILE to see the preset TuneDesk would choose.",
+        ]
     return "\n".join(lines)

@@ -209,7 +209,7 @@ def cache_path() -> Path:
     return cache_dir() / "hardware.json"
 
 
-def _cache_is_current(info: HardwareInfo) -> bool:
+def cache_is_current(info: HardwareInfo) -> bool:
     return (
         info.schema == SCHEMA_VERSION
         and info.python == platform.python_version()
@@ -257,7 +257,7 @@ def probe_hardware(use_cache: bool = True) -> HardwareInfo:
     """This machine's HardwareInfo, from the cache when it is current, else from a fresh subprocess probe."""
     if use_cache:
         cached = read_cache()
-        if cached is not None and _cache_is_current(cached):
+        if cached is not None and cache_is_current(cached):
             return refresh_volatile(cached)
     info = run_probe_subprocess()
     write_json_atomic(cache_path(), dataclasses.asdict(info))

@@ -1,0 +1,116 @@
+"""The memory estimate: its shape (monotone, checkpointing/QLoRA save memory), verdicts and calibration."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tunedesk.core.memory import CONSTANTS, estimate_memory, lora_params
+from tunedesk.core.model_info import ModelInfo
+from tunedesk.core.presets import Preset
+
+# SmolLM2-135M as model_info reads it from the starter GGUF (test_models checks those numbers).
+SMOL = ModelInfo(
+    name="SmolLM2-135M",
+    architecture="LlamaForCausalLM",
+    num_layers=30,
+    hidden_size=576,
+    num_heads=9,
+    num_kv_heads=3,
+    head_dim=64,
+    intermediate_size=1536,
+    vocab_size=49152,
+    max_positions=8192,
+    params=134_515_008,
+    tied_embeddings=True,
+)
+# Llama-2-7B's published config.
+LLAMA7B = ModelInfo(
+    name="Llama-2-7b",
+    architecture="LlamaForCausalLM",
+    num_layers=32,
+    hidden_size=4096,
+    num_heads=32,
+    num_kv_heads=32,
+    head_dim=128,
+    intermediate_size=11008,
+    vocab_size=32000,
+    max_positions=4096,
+    params=6_738_415_616,
+)
+
+
+def test_lora_parameter_count_matches_peft() -> None:
+    # peft's count for r=16 on q/k/v/o of SmolLM2-135M is 1,843,200; on all linear layers 4,884,480.
+    assert lora_params(SMOL, 16, "attention") == 1_843_200
+    assert lora_params(SMOL, 16, "all-linear") == 4_884_480
+    assert lora_params(LLAMA7B, 16, "all-linear") == 39_976_960
+
+
+def test_block_linear_params_of_llama_7b() -> None:
+    # 7B minus embeddings (2 x 32000 x 4096) minus norms: the part QLoRA stores in 4 bits.
+    assert 6.4e9 < LLAMA7B.block_linear_params < 6.5e9
+
+
+def test_monotone_in_batch_and_seq_len() -> None:
+    base = Preset(batch_size=1, seq_len=128)
+    totals_b = [
+        estimate_memory(SMOL, replace(base, batch_size=b), "cpu", None).total_mb for b in (1, 2, 4, 8, 16)
+    ]
+    totals_s = [
+        estimate_memory(SMOL, replace(base, seq_len=s), "cpu", None).total_mb for s in (64, 128, 512, 2048)
+    ]
+    assert totals_b == sorted(totals_b) and len(set(totals_b)) == 5
+    assert totals_s == sorted(totals_s) and len(set(totals_s)) == 4
+
+
+def test_checkpointing_qlora_and_full_move_memory_the_right_way() -> None:
+    p = Preset(precision="bf16", batch_size=4, seq_len=1024)
+    lora = estimate_memory(LLAMA7B, p, "cuda", None)
+    ckpt = estimate_memory(LLAMA7B, replace(p, gradient_checkpointing=True), "cuda", None)
+    qlora = estimate_memory(LLAMA7B, replace(p, method="qlora"), "cuda", None)
+    full = estimate_memory(LLAMA7B, replace(p, method="full"), "cuda", None)
+    assert ckpt.activations_mb < lora.activations_mb / 4 and ckpt.weights_mb == lora.weights_mb
+    assert qlora.weights_mb < lora.weights_mb / 3
+    assert 3_000 < qlora.weights_mb < 5_000  # 4-bit blocks + 16-bit embeddings of a 7B: about 4 GB
+    assert full.trainable_params == LLAMA7B.params and full.optimizer_mb > 45_000  # AdamW: 8 bytes/weight
+    assert lora.trainable_params == lora_params(LLAMA7B, 16, "all-linear")
+    fp32 = estimate_memory(LLAMA7B, replace(p, precision="fp32"), "cuda", None)
+    assert fp32.weights_mb == pytest.approx(2 * lora.weights_mb)
+
+
+def test_calibrated_against_the_measured_cpu_run() -> None:
+    """FINDINGS: Trainer + LoRA r16 on q/k/v/o, batch 8, ~100-token rows, SmolLM2-135M fp32 on CPU: ~4 GB RSS."""
+    p = Preset(target_modules="attention", precision="fp32", batch_size=8, seq_len=128)
+    est = estimate_memory(SMOL, p, "cpu", None)
+    assert 3_000 < est.total_mb < 5_000, est
+
+
+def test_verdicts() -> None:
+    p = Preset(precision="bf16", batch_size=4, seq_len=1024)
+    roomy = estimate_memory(SMOL, p, "cuda", 24_000)
+    assert (
+        roomy.fits
+        and roomy.comfortable
+        and roomy.verdict.startswith("fits with")
+        and "to spare" in roomy.verdict
+    )
+    tight_total = roomy.total_mb
+    tight = estimate_memory(SMOL, p, "cuda", tight_total / (CONSTANTS["comfort"] + 0.05))
+    assert tight.fits and not tight.comfortable and "tight" in tight.verdict
+    short = estimate_memory(LLAMA7B, p, "cuda", 8_192)
+    assert not short.fits
+    assert short.verdict.startswith("does not fit: needs") and "8.0 GB free" in short.verdict
+    assert "try QLoRA or a shorter sequence length" in short.verdict
+    cpu = estimate_memory(LLAMA7B, replace(p, precision="fp32"), "cpu", 8_192)
+    assert "smaller model" in cpu.verdict and "QLoRA" not in cpu.verdict
+    assert "try LoRA" in estimate_memory(LLAMA7B, replace(p, method="full"), "cuda", 8_192).verdict
+    assert "unknown" in estimate_memory(SMOL, p, "cpu", None).verdict
+
+
+def test_to_dict_has_every_part() -> None:
+    d = estimate_memory(SMOL, Preset(), "cpu", 10_000).to_dict()
+    parts = ("weights_mb", "adapter_mb", "gradients_mb", "optimizer_mb", "activations_mb", "overhead_mb")
+    assert sum(d[k] for k in parts) == pytest.approx(d["total_mb"], abs=1.0)
+    assert {"available_mb", "fits", "comfortable", "verdict", "trainable_params"} <= set(d)

@@ -1,0 +1,34 @@
+"""The preset files shipped in resources/presets: all load, all describe themselves, all cover the methods."""
+
+from __future__ import annotations
+
+import tomllib
+
+from tunedesk.core.preset_select import preset_description, shipped_presets
+from tunedesk.core.presets import Preset, load_preset_file
+
+EXPECTED = {"lora-cpu", "lora-gpu", "qlora-gpu", "dora", "full-small"}
+
+
+def test_every_shipped_preset_loads_and_has_a_description() -> None:
+    presets = shipped_presets()
+    assert EXPECTED <= set(presets)
+    fields = set(Preset.__dataclass_fields__)
+    for name, path in presets.items():
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert len(preset_description(path)) > 20, name
+        assert set(data) - {"description"} <= fields, name  # every key is a Preset field
+        preset = load_preset_file(path)  # validates every value
+        preset.validate()
+    methods = {load_preset_file(p).method for p in presets.values()}
+    assert {"lora", "qlora", "dora", "full"} <= methods
+
+
+def test_learning_rates_follow_the_method() -> None:
+    presets = {name: load_preset_file(path) for name, path in shipped_presets().items()}
+    assert presets["full-small"].learning_rate <= 2e-5
+    assert all(
+        p.learning_rate == 2e-4 and p.lora_r == 16 and p.lora_alpha == 32
+        for n, p in presets.items()
+        if n != "full-small"
+    )
