@@ -1,9 +1,243 @@
-"""Placeholder: being written."""
+"""`tunedesk train` and `tunedesk resume`: write a run's config, start the training worker, follow it.
+
+Training always happens in a worker subprocess (`python -m tunedesk.worker train RUN_DIR`); this command
+only chooses the preset, writes RUN_DIR/config.json and shows the worker's events as one live line (or
+forwards them raw with --json). Ctrl-C asks the worker to cancel cleanly (it finishes the step and saves a
+checkpoint, so `tunedesk resume` continues later); a second Ctrl-C stops it at once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import collections
+import json
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from tunedesk.cli.main import add_json_flag
+from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.launch import worker_command, worker_env
+from tunedesk.core.presets import Preset, parse_set_args
+from tunedesk.core.protocol import ProtocolError, decode
+from tunedesk.core.runs import (
+    RunConfig,
+    RunLayout,
+    create_run,
+    file_sha256,
+    load_config,
+    summarize_run,
+    worker_alive,
+)
+from tunedesk.core.training.callbacks import TrainingCallback, dispatch_event
+from tunedesk.core.training.console import ConsoleProgress
+
+EXIT_BY_STATUS = {"completed": 0, "early_stopped": 0, "cancelled": 3, "failed": 1}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    pass
+    p = sub.add_parser(
+        "train",
+        help="fine-tune a model on your data (runs in a worker process; Ctrl-C cancels cleanly)",
+        description="Fine-tune a model on a dataset. The preset is chosen for this machine, the model and the "
+        "data unless you name one; --set changes any of its fields.",
+    )
+    p.add_argument(
+        "--model", required=True, help="'starter', a model folder, a .gguf file or a cached org/name"
+    )
+    p.add_argument("--data", required=True, help="the dataset file or folder (see `tunedesk data check`)")
+    p.add_argument(
+        "--preset", default="auto", help="auto (default), a shipped preset's name, or a .toml file"
+    )
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a preset field")
+    p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    p.add_argument("--epochs", type=float, help="passes over the training data")
+    p.add_argument("--out", help="the run folder to create (default: a new folder under the runs folder)")
+    p.add_argument("--name", default="", help="a human name for the run")
+    add_json_flag(p)
+    p.set_defaults(func=run_train)
+
+    r = sub.add_parser(
+        "resume",
+        help="continue a cancelled or crashed run from its last checkpoint",
+        description="Continue a run from its last complete checkpoint, with the same data order, optimizer and "
+        "random state as if it had never stopped.",
+    )
+    r.add_argument("run_dir", help="the run folder (see `tunedesk runs`)")
+    add_json_flag(r)
+    r.set_defaults(func=run_resume)
+
+
+# ---- train ------------------------------------------------------------------------------------------
+def run_train(args: argparse.Namespace) -> int:
+    data = Path(args.data).expanduser().resolve()
+    if not data.exists():
+        raise TuneDeskError(
+            f"The dataset {args.data} does not exist.",
+            hint="Check the path.",
+            kind="bad_data",
+            where={"file": args.data},
+        )
+    overrides: dict[str, Any] = parse_set_args(args.set)
+    if args.max_steps is not None:
+        overrides["max_steps"] = args.max_steps
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    from tunedesk.core.models import resolve_model
+
+    source = resolve_model(args.model)
+    preset, device, notes = choose_preset(args.preset, source, data, overrides)
+    model_ref = (
+        args.model
+        if args.model == "starter" or not Path(args.model).expanduser().exists()
+        else str(Path(args.model).expanduser().resolve())
+    )
+    config = RunConfig(
+        model=model_ref,
+        data=str(data),
+        preset=preset,
+        device=device,
+        name=args.name,
+        data_sha256=file_sha256(data),
+    )
+    layout = create_run(config, args.out)
+    if not args.json:
+        print(f"Run folder: {layout.root}")
+        print(
+            f"Preset: {preset.name} ({preset.method}, batch {preset.batch_size}x{preset.grad_accum}, "
+            f"seq_len {preset.seq_len}, lr {preset.learning_rate:g}) on {device}"
+        )
+        for line in notes:
+            print(f"  {line}")
+    return follow_worker(layout, json_mode=args.json)
+
+
+def choose_preset(
+    requested: str, source: Any, data: Path, overrides: dict[str, Any]
+) -> tuple[Preset, str, list[str]]:
+    """(preset, device, lines to show): the selector's pick for this machine, model and data (a named or
+    file preset is sized the same way; fields the user wrote down or --set win)."""
+    from tunedesk.core.data.encode import data_stats, encode_records
+    from tunedesk.core.data.loader import load_dataset
+    from tunedesk.core.hardware import probe_hardware
+    from tunedesk.core.models import load_tokenizer, model_info
+    from tunedesk.core.preset_select import select_preset
+
+    records = load_dataset(data).records
+    # Full lengths (nothing cut) are what the selector sizes seq_len from.
+    stats = data_stats(encode_records(records, load_tokenizer(source), seq_len=1 << 20))
+    sel = select_preset(probe_hardware(), model_info(source), stats, overrides, requested=requested)
+    notes = [*sel.reasons, *(f"Warning: {w}" for w in sel.warnings)]
+    return sel.preset, sel.device, notes
+
+
+# ---- resume -----------------------------------------------------------------------------------------
+def run_resume(args: argparse.Namespace) -> int:
+    layout = RunLayout(Path(args.run_dir).expanduser().resolve())
+    load_config(layout.root)  # a readable error now rather than from the worker
+    if worker_alive(layout):
+        raise TuneDeskError(
+            f"A worker is already training {layout.root}.",
+            hint="Wait for it, or cancel it first (write 'cancel' into the run's control file).",
+            kind="run_busy",
+            where={"folder": str(layout.root)},
+        )
+    summary = summarize_run(layout.root)
+    if summary.status in ("completed", "early_stopped"):
+        raise TuneDeskError(
+            f"The run {layout.root.name} already finished ({summary.status}); there is nothing to resume.",
+            hint=f"Export it with `tunedesk export {layout.root}`, or start a new run with `tunedesk train`.",
+            kind="nothing_to_resume",
+            where={"folder": str(layout.root)},
+        )
+    if not args.json:
+        print(f"Resuming {layout.root} (status {summary.status}, step {summary.step}/{summary.total_steps})")
+    return follow_worker(layout, json_mode=args.json)
+
+
+# ---- following the worker ---------------------------------------------------------------------------
+class _Interrupts:
+    """First Ctrl-C: ask the worker to cancel cleanly. Second: kill it."""
+
+    def __init__(self, proc: subprocess.Popen[str], quiet: bool) -> None:
+        self.proc, self.quiet, self.count = proc, quiet, 0
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        self.count += 1
+        if self.count == 1:
+            if not self.quiet:
+                print(
+                    "\nCancelling: finishing this step and saving a checkpoint (Ctrl-C again to stop at once)...",
+                    file=sys.stderr,
+                )
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(json.dumps({"cmd": "cancel"}) + "\n")
+                self.proc.stdin.flush()
+            except (OSError, ValueError):
+                self.proc.terminate()
+        else:
+            self.proc.kill()
+
+
+def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallback | None = None) -> int:
+    """Start the worker on `layout`, show or forward its events until it exits; return the exit status."""
+    proc = subprocess.Popen(
+        worker_command("train", str(layout.root)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=worker_env(),
+    )
+    stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+    drain = threading.Thread(target=lambda: stderr_tail.extend(proc.stderr or []), daemon=True)
+    drain.start()
+    interrupts = _Interrupts(proc, json_mode)
+    old = signal.signal(signal.SIGINT, interrupts)
+    console = callback or (None if json_mode else ConsoleProgress(layout.root))
+    finished: dict[str, Any] | None = None
+    errored = False
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                event = decode(line)
+            except ProtocolError:
+                continue
+            if json_mode:
+                sys.stdout.write(line if line.endswith("\n") else line + "\n")
+                sys.stdout.flush()
+            if console is not None:
+                dispatch_event(console, event)
+            if event["event"] == "finished":
+                finished = event
+            elif event["event"] == "error":
+                errored = True
+        proc.wait()
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    drain.join(timeout=2)
+    if interrupts.count >= 2:
+        return 130
+    if finished is None:
+        if not json_mode:
+            print(
+                f"\nThe training worker stopped unexpectedly (exit status {proc.returncode}).",
+                file=sys.stderr,
+            )
+            print("".join(stderr_tail).rstrip()[-3000:], file=sys.stderr)
+            print(f"Its log: {layout.log}. Continue with `tunedesk resume {layout.root}`.", file=sys.stderr)
+        return 1 if proc.returncode in (0, None) else (130 if proc.returncode < 0 else proc.returncode)
+    status = finished["status"]
+    if status == "failed" and errored and proc.returncode == 2:
+        return 2
+    return EXIT_BY_STATUS.get(status, 1)

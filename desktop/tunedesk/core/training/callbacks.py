@@ -1,0 +1,171 @@
+"""How the trainer reports progress: a callback interface, like mlx-lm's TrainingCallback.
+
+The trainer never prints. It calls ``on_start``, ``on_step``, ``on_eval``, ``on_checkpoint``, ``on_pause``,
+``on_resume``, ``on_finish`` and ``on_error`` with plain dicts whose keys are the protocol's event fields
+(core/protocol.py). `EventCallback` writes them as JSON lines (the worker's stdout and events.jsonl); the CLI's
+console line is another callback over the same dicts, fed by the events it reads back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from tunedesk.core.protocol import EventWriter
+
+log = logging.getLogger("tunedesk.training")
+# LogCallback's lines repeat what the events already say: the worker keeps them out of `log` events.
+progress_log = logging.getLogger("tunedesk.training.progress")
+
+
+class TrainingCallback:
+    """Override what you need; every hook receives the event's fields as a dict."""
+
+    def on_start(self, info: dict[str, Any]) -> None: ...
+
+    def on_step(self, info: dict[str, Any]) -> None: ...
+
+    def on_eval(self, info: dict[str, Any]) -> None: ...
+
+    def on_checkpoint(self, info: dict[str, Any]) -> None: ...
+
+    def on_pause(self, info: dict[str, Any]) -> None: ...
+
+    def on_resume(self, info: dict[str, Any]) -> None: ...
+
+    def on_finish(self, info: dict[str, Any]) -> None: ...
+
+    def on_error(self, info: dict[str, Any]) -> None: ...
+
+    def on_log(self, info: dict[str, Any]) -> None: ...
+
+
+class CallbackList(TrainingCallback):
+    """Fans each hook out to several callbacks; one failing callback is logged, not fatal to training."""
+
+    def __init__(self, callbacks: Iterable[TrainingCallback] = ()) -> None:
+        self.callbacks = list(callbacks)
+
+    def _call(self, hook: str, info: dict[str, Any]) -> None:
+        for cb in self.callbacks:
+            try:
+                getattr(cb, hook)(info)
+            except BrokenPipeError:
+                # The parent went away (GUI closed): keep training; events.jsonl still records everything.
+                log.warning("the parent process stopped reading events")
+            except Exception:
+                log.exception("callback %s.%s failed", type(cb).__name__, hook)
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        self._call("on_start", info)
+
+    def on_step(self, info: dict[str, Any]) -> None:
+        self._call("on_step", info)
+
+    def on_eval(self, info: dict[str, Any]) -> None:
+        self._call("on_eval", info)
+
+    def on_checkpoint(self, info: dict[str, Any]) -> None:
+        self._call("on_checkpoint", info)
+
+    def on_pause(self, info: dict[str, Any]) -> None:
+        self._call("on_pause", info)
+
+    def on_resume(self, info: dict[str, Any]) -> None:
+        self._call("on_resume", info)
+
+    def on_finish(self, info: dict[str, Any]) -> None:
+        self._call("on_finish", info)
+
+    def on_error(self, info: dict[str, Any]) -> None:
+        self._call("on_error", info)
+
+    def on_log(self, info: dict[str, Any]) -> None:
+        self._call("on_log", info)
+
+
+class EventCallback(TrainingCallback):
+    """Writes every hook as a protocol event through an EventWriter (stdout + events.jsonl)."""
+
+    def __init__(self, writer: EventWriter) -> None:
+        self.writer = writer
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        self.writer.emit("started", **info)
+
+    def on_step(self, info: dict[str, Any]) -> None:
+        self.writer.emit("step", **info)
+
+    def on_eval(self, info: dict[str, Any]) -> None:
+        self.writer.emit("eval", **info)
+
+    def on_checkpoint(self, info: dict[str, Any]) -> None:
+        self.writer.emit("checkpoint", **info)
+
+    def on_pause(self, info: dict[str, Any]) -> None:
+        self.writer.emit("paused", **info)
+
+    def on_resume(self, info: dict[str, Any]) -> None:
+        self.writer.emit("resumed", **info)
+
+    def on_finish(self, info: dict[str, Any]) -> None:
+        self.writer.emit("finished", **info)
+
+    def on_error(self, info: dict[str, Any]) -> None:
+        self.writer.emit("error", **info)
+
+    def on_log(self, info: dict[str, Any]) -> None:
+        self.writer.emit("log", **info)
+
+
+class LogCallback(TrainingCallback):
+    """Mirrors the milestones into the python log (worker.log), so the log alone tells the story."""
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        progress_log.info(
+            "training %s with %s on %s: %s steps, %s train / %s val examples, %s of %s parameters trainable",
+            info.get("preset"),
+            info.get("method"),
+            info.get("device"),
+            info.get("total_steps"),
+            info.get("train_examples"),
+            info.get("val_examples"),
+            info.get("trainable_params"),
+            info.get("total_params"),
+        )
+
+    def on_eval(self, info: dict[str, Any]) -> None:
+        progress_log.info(
+            "step %s: validation loss %.4f%s",
+            info["step"],
+            info["val_loss"],
+            " (best)" if info.get("is_best") else "",
+        )
+
+    def on_checkpoint(self, info: dict[str, Any]) -> None:
+        progress_log.info("checkpoint saved: %s", info["path"])
+
+    def on_finish(self, info: dict[str, Any]) -> None:
+        progress_log.info("finished: %s after %s steps", info["status"], info.get("steps"))
+
+
+EVENT_HOOKS = {
+    "started": "on_start",
+    "step": "on_step",
+    "eval": "on_eval",
+    "checkpoint": "on_checkpoint",
+    "paused": "on_pause",
+    "resumed": "on_resume",
+    "finished": "on_finish",
+    "error": "on_error",
+    "log": "on_log",
+}
+
+
+def dispatch_event(callback: TrainingCallback, event: dict[str, Any]) -> None:
+    """Feed an event read back from a worker to the callback hook that produced it (the reverse of
+    EventCallback), so a parent process reuses the same callbacks on the events it receives."""
+    hook = EVENT_HOOKS.get(event.get("event", ""))
+    if hook:
+        getattr(callback, hook)({k: v for k, v in event.items() if k not in ("v", "event", "t")})

@@ -1,0 +1,126 @@
+"""The console's view of a training run: one live progress line, plus a line per check and a summary.
+
+A TrainingCallback like the JSON-lines writer, fed by the CLI with the events it reads from the worker
+(callbacks.dispatch_event). On a terminal the progress line rewrites itself; in a log file or a pipe each
+step is a line of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from tunedesk.core.training.callbacks import TrainingCallback
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
+
+
+def _num(value: Any, fmt: str = ".4f") -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+class ConsoleProgress(TrainingCallback):
+    def __init__(self, run_dir: Path | None = None, stream: IO[str] | None = None) -> None:
+        self.run_dir = run_dir
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty()
+        self.val_loss: float | None = None
+        self.best: float | None = None
+        self.started = False
+        self._line_open = False
+
+    # ---- output helpers -----------------------------------------------------------------------------
+    def _line(self, text: str) -> None:
+        """A permanent line (closing the live line first)."""
+        if self._line_open:
+            self.stream.write("\n")
+            self._line_open = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _live(self, text: str) -> None:
+        if not self.live:
+            self._line(text)
+            return
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        self.stream.write("\r" + text[:width].ljust(width))
+        self.stream.flush()
+        self._line_open = True
+
+    # ---- hooks -------------------------------------------------------------------------------------
+    def on_log(self, info: dict[str, Any]) -> None:
+        if not self.started or info.get("level") in ("warning", "error"):
+            self._line(f"  {info.get('message', '')}")
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        self.started = True
+        resumed = info.get("resumed_from_step")
+        head = f"Resumed at step {resumed}" if resumed is not None else "Training"
+        self._line(
+            f"{head}: {info.get('total_steps')} steps, {info.get('train_examples')} training / "
+            f"{info.get('val_examples')} validation examples, {info.get('method')} on {info.get('device')} "
+            f"({info.get('trainable_params', 0):,} of {info.get('total_params', 0):,} weights train)"
+        )
+
+    def on_step(self, info: dict[str, Any]) -> None:
+        self._live(
+            f"step {info['step']}/{info['total_steps']}  loss {_num(info.get('loss'))}  "
+            f"val {_num(self.val_loss)}  {_num(info.get('tokens_per_second'), '.0f')} tok/s  "
+            f"ETA {duration(info.get('eta_seconds'))}"
+        )
+
+    def on_eval(self, info: dict[str, Any]) -> None:
+        self.val_loss = info.get("val_loss")
+        self.best = info.get("best_val_loss", self.best)
+        tag = "base model" if info["step"] == 0 else ("best so far" if info.get("is_best") else "")
+        self._line(
+            f"  check at step {info['step']}: validation loss {_num(self.val_loss)}"
+            + (f" ({tag})" if tag else "")
+        )
+        for sample in (info.get("samples") or [])[:1]:
+            answer = " ".join(str(sample.get("answer", "")).split())[:100]
+            self._line(f"    sample answer: {answer or '(empty)'}")
+
+    def on_pause(self, info: dict[str, Any]) -> None:
+        self._line(f"  paused at step {info['step']}")
+
+    def on_resume(self, info: dict[str, Any]) -> None:
+        self._line(f"  resumed at step {info['step']}")
+
+    def on_error(self, info: dict[str, Any]) -> None:
+        self._line(f"Error: {info.get('message')}")
+        if info.get("hint"):
+            self._line(f"  What to do: {info['hint']}")
+
+    def on_finish(self, info: dict[str, Any]) -> None:
+        status = info["status"]
+        words = {
+            "completed": "Training complete",
+            "early_stopped": "Stopped early: validation loss stopped improving",
+            "cancelled": "Cancelled",
+            "failed": "Training failed",
+        }
+        self._line(
+            f"{words.get(status, status)} after {info.get('steps', '?')} steps ({duration(info.get('elapsed'))})."
+        )
+        base, best = info.get("base_val_loss"), info.get("best_val_loss")
+        if best is not None:
+            self._line(f"  validation loss: {_num(base)} (base model) -> {_num(best)} (best)")
+        if info.get("adapter_path"):
+            self._line(f"  adapter: {info['adapter_path']}")
+        if info.get("best_checkpoint"):
+            self._line(f"  best checkpoint: {info['best_checkpoint']}")
+        if self.run_dir is not None:
+            if status in ("cancelled", "failed"):
+                self._line(f"  continue with: tunedesk resume {self.run_dir}")
+            elif status in ("completed", "early_stopped"):
+                self._line(f"  next: tunedesk export {self.run_dir}")

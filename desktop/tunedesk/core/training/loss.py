@@ -1,0 +1,138 @@
+"""The loss, taken only where it counts, and what validation measures.
+
+Only positions whose label is not -100 (assistant answers in supervised data, every token of raw text) carry
+a loss. Computing the vocabulary projection (lm_head: hidden x 49k for SmolLM2) at every position and then
+masking most of it away is most of the waste of a plain ``model(**batch).logits`` on short chat rows, so
+the model body runs to hidden states, the labelled positions are gathered, and lm_head runs only there
+(FINDINGS: 185 vs 120 tokens/s, 1.6 vs 4 GB). Prefix tuning injects its virtual tokens through the peft
+wrapper's forward, so it keeps the plain path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from tunedesk.core.training.batching import IGNORE_INDEX, Batch, collate
+from tunedesk.core.training.model_setup import Precision
+
+
+class LossFunction:
+    """``loss_fn(batch) -> (sum of token losses, labelled token count)`` for one model."""
+
+    def __init__(self, model: Any, method: str) -> None:
+        self.model = model
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self.softcap = getattr(base.config, "final_logit_softcapping", None)
+        self.body = self.head = None
+        if method != "prefix":
+            body = base.get_decoder() if hasattr(base, "get_decoder") else None
+            head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
+            if body is not None and head is not None and body is not base:
+                self.body, self.head = body, head
+
+    @property
+    def fast(self) -> bool:
+        return self.body is not None
+
+    def __call__(self, batch: Batch) -> tuple[torch.Tensor, int]:
+        targets = batch.labels[:, 1:]
+        keep = targets != IGNORE_INDEX
+        count = int(keep.sum())
+        kwargs: dict[str, Any] = {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask}
+        if batch.position_ids is not None:
+            kwargs["position_ids"] = batch.position_ids
+        if self.body is not None:
+            hidden = self.body(**kwargs, use_cache=False).last_hidden_state[:, :-1]
+            logits = self.head(hidden[keep])
+        else:
+            logits = self.model(**kwargs, use_cache=False).logits[:, :-1][keep]
+        logits = logits.float()
+        if self.softcap:
+            logits = torch.tanh(logits / self.softcap) * self.softcap
+        loss = F.cross_entropy(logits, targets[keep], reduction="sum")
+        return loss, count
+
+
+def autocast(precision: Precision) -> contextlib.AbstractContextManager[Any]:
+    if precision.autocast_dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=precision.device, dtype=precision.autocast_dtype)
+
+
+@torch.no_grad()
+def validation_loss(
+    loss_fn: LossFunction, examples: Sequence[Any], batch_size: int, pad_id: int, precision: Precision
+) -> float | None:
+    """Token-weighted mean loss over every labelled token of `examples` (None when there is none)."""
+    if not examples:
+        return None
+    model = loss_fn.model
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        for start in range(0, len(examples), batch_size):
+            batch = collate(examples[start : start + batch_size], pad_id).to(precision.device)
+            with autocast(precision):
+                loss, n = loss_fn(batch)
+            total += float(loss)
+            count += n
+    finally:
+        model.train(was_training)
+    return total / count if count else None
+
+
+def perplexity(loss: float | None) -> float | None:
+    if loss is None:
+        return None
+    return math.exp(min(loss, 50.0))  # past e^50 the number means nothing and would overflow JSON readers
+
+
+def sample_prompt(record: Any, tokenizer: Any) -> tuple[str, str, list[int]]:
+    """(prompt shown to the user, reference answer, prompt token ids) of one validation record."""
+    if record.kind == "chat":
+        messages = record.prompt_messages()
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        shown = next((m["content"] for m in reversed(messages) if m["role"] == "user"), text)
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        return shown, record.reference(), list(ids)
+    # Raw text: show the first half, expect the second.
+    words = (record.text or "").split()
+    cut = max(1, len(words) // 2)
+    shown, reference = " ".join(words[:cut]), " ".join(words[cut:])
+    return shown, reference, list(tokenizer(shown)["input_ids"])
+
+
+@torch.no_grad()
+def sample_answers(
+    model: Any, tokenizer: Any, records: Sequence[Any], max_tokens: int, precision: Precision
+) -> list[dict[str, str]]:
+    """Greedy answers to the first validation prompts: [{prompt, reference, answer}]. Greedy decoding draws no
+    random numbers, so sampling does not disturb a resumable run's RNG stream."""
+    out = []
+    was_training = model.training
+    model.eval()
+    try:
+        for record in records:
+            shown, reference, ids = sample_prompt(record, tokenizer)
+            input_ids = torch.tensor([ids], device=precision.device)
+            with autocast(precision):
+                generated = model.generate(
+                    input_ids=input_ids,
+                    attention_mask=torch.ones_like(input_ids),
+                    max_new_tokens=max_tokens,
+                    do_sample=False,
+                    use_cache=True,
+                    pad_token_id=tokenizer.pad_token_id,
+                )
+            answer = tokenizer.decode(generated[0, len(ids) :], skip_special_tokens=True).strip()
+            out.append({"prompt": shown, "reference": reference, "answer": answer})
+    finally:
+        model.train(was_training)
+    return out

@@ -1,0 +1,323 @@
+"""The training recipe, top to bottom: setup -> fit -> validate -> save.
+
+`setup` turns a run folder into everything a loop needs (model, data, optimizer, schedule, and, when the
+folder holds a checkpoint, the exact state to continue from). `fit` runs the optimizer steps, validating and
+checkpointing on the way and obeying pause/cancel between steps. It reports only through a TrainingCallback.
+
+One optimizer step = ``grad_accum`` micro-batches of ``batch_size`` examples. The loss of a step is the mean
+over every labelled token of its micro-batches (not a mean of per-batch means), so grad_accum does not change
+what a step computes, only how much of it is in memory at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tunedesk.core.presets import Preset
+from tunedesk.core.runs import RunConfig, RunLayout, load_config
+from tunedesk.core.training import checkpoints as ckpt
+from tunedesk.core.training.batching import BatchPlan, collate
+from tunedesk.core.training.callbacks import TrainingCallback
+from tunedesk.core.training.clock import TrainingClock
+from tunedesk.core.training.control import Control
+from tunedesk.core.training.faults import maybe_crash, maybe_raise_oom
+from tunedesk.core.training.loss import LossFunction, autocast, perplexity, sample_answers, validation_loss
+from tunedesk.core.training.model_setup import (
+    Precision,
+    check_method_runs_here,
+    count_parameters,
+    load_model,
+    load_tokenizer,
+    pick_device,
+    pick_precision,
+)
+from tunedesk.core.training.prepare import PreparedData, prepare_data
+from tunedesk.core.training.resources import memory_mb, oom_error, unavailable_hint
+from tunedesk.core.training.schedule import lr_multiplier
+
+log = logging.getLogger("tunedesk.training")
+
+EXIT_CODES = {"completed": 0, "early_stopped": 0, "failed": 1, "cancelled": 3}
+
+
+@dataclass
+class Setup:
+    layout: RunLayout
+    config: RunConfig
+    preset: Preset
+    precision: Precision
+    tokenizer: Any
+    model: Any
+    loss_fn: LossFunction
+    data: PreparedData
+    plan: BatchPlan
+    total_steps: int
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: Any
+    state: ckpt.TrainerState
+    resumed_from: int | None
+    rng: dict[str, Any] | None  # restored at the last moment, after everything that draws random numbers
+
+
+def setup(run_dir: str | Path) -> Setup:
+    """Read the run folder and build the model, data, optimizer and schedule; continue from a checkpoint if any."""
+    layout = RunLayout(Path(run_dir))
+    config = load_config(layout.root)
+    preset = config.preset
+    device = pick_device(config.device)
+    check_method_runs_here(preset, device, unavailable_hint(preset, config.model))
+    precision = pick_precision(preset, device)
+    ckpt.clean_partial(layout)
+
+    folder = materialize_model(config.model)
+    tokenizer = load_tokenizer(folder)
+    data = prepare_data(layout, config, tokenizer)
+
+    resume_dir = ckpt.latest_checkpoint(layout)
+    seed_everything(preset.seed)  # the adapter's initial weights depend on it
+    # A full fine-tune's checkpoint is a whole model: load it instead of the base.
+    model = load_model(resume_dir if resume_dir and preset.method == "full" else folder, preset, precision)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=preset.learning_rate, weight_decay=preset.weight_decay)
+    plan = BatchPlan(len(data.train), preset.batch_size, preset.grad_accum, preset.seed)
+    total_steps = plan.total_steps(preset.epochs, preset.max_steps)
+    schedule = lr_multiplier(preset.lr_schedule, total_steps, preset.warmup_ratio, preset.decay_ratio)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    scaler = torch.amp.GradScaler(device) if precision.use_grad_scaler else None
+    state = ckpt.TrainerState(total_steps=total_steps)
+    rng = None
+    if resume_dir is not None:
+        state, rng = ckpt.restore(
+            resume_dir, model, optimizer, scheduler, scaler, full=preset.method == "full"
+        )
+        if state.total_steps != total_steps:
+            log.warning(
+                "the run planned %s steps, now %s: continuing to %s",
+                state.total_steps,
+                total_steps,
+                total_steps,
+            )
+            state.total_steps = total_steps
+        log.info("resuming from %s (step %s)", resume_dir, state.step)
+    return Setup(
+        layout, config, preset, precision, tokenizer, model, LossFunction(model, preset.method), data, plan,
+        total_steps, optimizer, scheduler, scaler, state, state.step if resume_dir else None, rng,
+    )  # fmt: skip
+
+
+def materialize_model(ref: str) -> Path:
+    from tunedesk.core.models import materialize, resolve_model
+
+    return Path(materialize(resolve_model(ref), log.info))
+
+
+def seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
+    """Train until done, early-stopped or cancelled; returns the finished status."""
+    state, preset, layout = s.state, s.preset, s.layout
+    eval_every = preset.eval_every or max(1, min(50, -(-s.total_steps // 10)))
+    pad_id = s.tokenizer.pad_token_id
+    trainable, total = count_parameters(s.model)
+    callback.on_start(
+        {
+            "run_dir": str(layout.root),
+            "total_steps": s.total_steps,
+            "config_digest": s.config.digest(),
+            "trainable_params": trainable,
+            "total_params": total,
+            "train_examples": len(s.data.train),
+            "val_examples": len(s.data.val),
+            "train_tokens": s.data.train_tokens,
+            "device": s.precision.device,
+            "method": preset.method,
+            "preset": preset.name,
+            "resumed_from_step": s.resumed_from,
+        }
+    )
+    if s.rng is not None:
+        ckpt.restore_rng(s.rng)
+    if state.step == 0 and not state.history:
+        state.base_val_loss = _evaluate(s, callback, eval_every)  # the base model's score: step 0
+    status = "completed"
+    saved_step = s.resumed_from if s.resumed_from is not None else -1
+    clock = TrainingClock(state.elapsed)
+    s.model.train()
+    while state.step < s.total_steps:
+        control.poll()
+        if control.paused:
+            callback.on_pause({"step": state.step})
+            with clock.paused():
+                control.wait_while_paused()
+            if not control.cancelled:
+                callback.on_resume({"step": state.step})
+        if control.cancelled:
+            status = "cancelled"
+            log.info("cancel requested (%s) at step %s", control.cancel_reason, state.step)
+            break
+        info = _train_step(s, pad_id, clock)
+        maybe_crash("crash_after_step", state.step)
+        callback.on_step(info)
+        evaluated = state.step % eval_every == 0 or state.step == s.total_steps
+        is_best = False
+        if evaluated:
+            _evaluate(s, callback, eval_every)
+            is_best = state.best_step == state.step
+        if (
+            is_best
+            or (preset.save_every and state.step % preset.save_every == 0)
+            or (evaluated and not preset.save_every)
+            or state.step == s.total_steps
+        ):
+            _save(s, callback, is_best, clock)
+            saved_step = state.step
+        if evaluated and 0 < preset.early_stopping_patience <= state.evals_without_improvement:
+            status = "early_stopped"
+            log.info(
+                "validation loss has not improved for %s checks: stopping", state.evals_without_improvement
+            )
+            break
+    if state.step != saved_step and state.step > 0:
+        _save(s, callback, False, clock)
+    final = layout.checkpoint(state.step) if state.step > 0 else None
+    adapter = _save_final_adapter(s) if state.step > 0 else None
+    callback.on_finish(
+        {
+            "status": status,
+            "final_checkpoint": str(final) if final else None,
+            "best_checkpoint": str(layout.best) if layout.best.is_dir() else None,
+            "adapter_path": str(adapter) if adapter else None,
+            "best_val_loss": state.best_val_loss,
+            "base_val_loss": state.base_val_loss,
+            "steps": state.step,
+            "elapsed": round(clock.total(), 2),
+        }
+    )
+    return status
+
+
+def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
+    """One optimizer step over grad_accum micro-batches; advances the state's data position."""
+    state = s.state
+    started = time.perf_counter()
+    micro = list(s.plan.step_batches(state.epoch, state.batch_index))
+    batches = [collate([s.data.train[i] for i in idx], pad_id) for _, _, idx in micro]
+    n_labels = max(1, sum(b.label_tokens for b in batches))
+    params = [p for group in s.optimizer.param_groups for p in group["params"]]
+    lr = s.optimizer.param_groups[0]["lr"]
+    loss_total = 0.0
+    try:
+        maybe_raise_oom(state.step + 1)
+        for batch in batches:
+            batch = batch.to(s.precision.device)
+            with autocast(s.precision):
+                loss_sum, _ = s.loss_fn(batch)
+            loss = loss_sum / n_labels
+            (s.scaler.scale(loss) if s.scaler else loss).backward()
+            loss_total += float(loss_sum.detach())
+        if s.scaler:
+            s.scaler.unscale_(s.optimizer)
+        max_norm = s.preset.max_grad_norm if s.preset.max_grad_norm > 0 else float("inf")
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+        if s.scaler:
+            s.scaler.step(s.optimizer)
+            s.scaler.update()
+        else:
+            s.optimizer.step()
+    except (MemoryError, torch.cuda.OutOfMemoryError) as exc:
+        raise oom_error(s.preset, s.precision.device, exc) from None
+    s.scheduler.step()
+    s.optimizer.zero_grad(set_to_none=True)
+    state.epoch, state.batch_index = s.plan.advance(*micro[-1][:2])
+    state.step += 1
+    tokens = sum(b.real_tokens for b in batches)
+    state.trained_tokens += tokens
+    clock.add_step(time.perf_counter() - started, tokens)
+    mem, peak = memory_mb(s.precision.device)
+    return {
+        "step": state.step,
+        "total_steps": s.total_steps,
+        "epoch": round(state.epoch + state.batch_index / s.plan.batches_per_epoch, 4),
+        "loss": loss_total / n_labels,
+        "learning_rate": lr,
+        "grad_norm": grad_norm,
+        "tokens_per_second": round(clock.tokens_per_second(), 1),
+        "trained_tokens": state.trained_tokens,
+        "elapsed": round(clock.total(), 2),
+        "eta_seconds": round(clock.seconds_per_step() * (s.total_steps - state.step), 1),
+        "memory_mb": mem,
+        "peak_memory_mb": peak,
+    }
+
+
+def _evaluate(s: Setup, callback: TrainingCallback, eval_every: int) -> float | None:
+    """Validation loss (+ sample answers) at the current step; updates the early-stopping state."""
+    state, preset = s.state, s.preset
+    val_loss = validation_loss(
+        s.loss_fn, s.data.val, preset.batch_size, s.tokenizer.pad_token_id, s.precision
+    )
+    samples = []
+    if preset.sample_prompts > 0 and s.data.val_records:
+        records = s.data.val_records[: preset.sample_prompts]
+        samples = sample_answers(s.model, s.tokenizer, records, preset.sample_max_tokens, s.precision)
+    is_best = False
+    if state.step > 0 and val_loss is not None and math.isfinite(val_loss):
+        if state.best_val_loss is None or val_loss < state.best_val_loss:
+            state.best_val_loss, state.best_step, is_best = val_loss, state.step, True
+            state.evals_without_improvement = 0
+        else:
+            state.evals_without_improvement += 1
+    elif state.step > 0 and val_loss is not None:
+        state.evals_without_improvement += 1  # a diverged (NaN/inf) loss is no improvement
+    state.history.append({"step": state.step, "val_loss": val_loss})
+    callback.on_eval(
+        {
+            "step": state.step,
+            "val_loss": val_loss,
+            "perplexity": perplexity(val_loss),
+            "is_best": is_best,
+            "best_val_loss": state.best_val_loss,
+            "samples": samples,
+        }
+    )
+    return val_loss
+
+
+def _save(s: Setup, callback: TrainingCallback, is_best: bool, clock: TrainingClock) -> Path:
+    s.state.elapsed = clock.total()
+    path = ckpt.save_checkpoint(s.layout, s.model, s.optimizer, s.scheduler, s.state, s.scaler)
+    if is_best:
+        ckpt.copy_best(s.layout, path)
+    ckpt.prune(s.layout, s.preset.keep_checkpoints, s.state.best_step)
+    callback.on_checkpoint({"step": s.state.step, "path": str(path), "is_best": is_best})
+    return path
+
+
+def _save_final_adapter(s: Setup) -> Path:
+    """RUN_DIR/adapter: the final weights in standard peft format, with the tokenizer beside them."""
+    import shutil
+
+    from tunedesk.core.atomic import replace_dir_atomic
+
+    tmp = s.layout.root / ".adapter.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    s.model.save_pretrained(tmp, safe_serialization=True)
+    s.tokenizer.save_pretrained(tmp)
+    replace_dir_atomic(tmp, s.layout.adapter)
+    return s.layout.adapter
