@@ -1,9 +1,129 @@
-"""Placeholder: being written."""
+"""`tunedesk export RUN_DIR`: merge, convert to GGUF, quantize and verify, in the export worker subprocess."""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+from typing import Any
+
+from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.core.export.quants import QUANT_NAMES
+from tunedesk.core.launch import worker_command, worker_env
+from tunedesk.core.protocol import ProtocolError, decode
+
+STAGE_NAMES = {"merge": "Merge", "convert": "Convert", "quantize": "Quantize", "verify": "Verify"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    pass
+    p = sub.add_parser(
+        "export",
+        help="turn a trained run into a verified GGUF file (+ Ollama Modelfile)",
+        description="Merge the run's adapter into its base model, convert it to GGUF with llama.cpp's converter, "
+        "quantize it, and check the file against the merged model before handing it over.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="the run folder (see `tunedesk runs`)")
+    p.add_argument(
+        "--quant", choices=QUANT_NAMES, default=None, help="quantization (default: recommended for the model)"
+    )
+    p.add_argument(
+        "--checkpoint", choices=("best", "final"), default=None, help="which adapter (default: best if any)"
+    )
+    p.add_argument("--out", metavar="DIR", default=None, help="output folder (default RUN_DIR/export)")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def export_args(args: argparse.Namespace) -> list[str]:
+    cmd = ["export", str(args.run_dir)]
+    for flag in ("quant", "checkpoint", "out"):
+        if getattr(args, flag, None):
+            cmd += [f"--{flag}", str(getattr(args, flag))]
+    return cmd
+
+
+def run_worker(argv: list[str], on_event: Any) -> int:
+    """Start the export worker, hand each event to `on_event`, return its exit status."""
+    proc = subprocess.Popen(
+        worker_command(*argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=worker_env(),
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            try:
+                on_event(decode(line))
+            except ProtocolError:
+                continue
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=30)
+        raise
+    finally:
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+def _print_event(ev: dict[str, Any]) -> None:
+    kind = ev["event"]
+    if kind == "stage":
+        name = STAGE_NAMES.get(ev["stage"], ev["stage"])
+        if ev["status"] == "running" and ev.get("fraction", 0) == 0:
+            print(f"[{name}] {ev.get('message', '')}", flush=True)
+        elif ev["status"] == "done":
+            print(f"[{name}] done: {ev.get('message', '')}", flush=True)
+        elif ev["status"] == "failed":
+            print(f"[{name}] FAILED: {ev.get('message', '')}", flush=True)
+    elif kind == "error":
+        hint = ev.get("hint")
+        print(f"Error: {ev['message']}" + (f"\n  What to do: {hint}" if hint else ""), file=sys.stderr)
+
+
+def format_verification(v: dict[str, Any]) -> str:
+    def pct(x: Any) -> str:
+        return f"{x:.0%}" if isinstance(x, (int, float)) else "n/a"
+
+    def num(x: Any) -> str:
+        return f"{x:.2f}" if isinstance(x, (int, float)) else "n/a"
+
+    return (
+        f"  chat template embedded: {'yes' if v.get('chat_template') else 'NO'}; stops at {v.get('end_of_turn_token')}: "
+        f"{'yes' if v.get('stops_at_end_of_turn') else 'NO'}\n"
+        f"  agreement with the merged model on {v.get('prompts')} held-out prompts: {pct(v.get('agreement'))} "
+        f"identical answers, {pct(v.get('token_agreement'))} shared tokens\n"
+        f"  perplexity: GGUF {num(v.get('perplexity_gguf'))} vs merged {num(v.get('perplexity_merged'))}"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    events: list[dict[str, Any]] = []
+
+    def on_event(ev: dict[str, Any]) -> None:
+        events.append(ev)
+        if not args.json:
+            _print_event(ev)
+
+    rc = run_worker(export_args(args), on_event)
+    finished = next((e for e in reversed(events) if e["event"] == "finished"), {})
+    errors = [e for e in events if e["event"] == "error"]
+    if args.json:
+        out = {k: v for k, v in finished.items() if k not in ("v", "event", "t")}
+        if errors:
+            out["error"] = {k: errors[-1].get(k) for k in ("kind", "message", "hint", "where")}
+        out.setdefault("status", "failed")
+        print_json(out)
+        return rc
+    if finished.get("status") == "completed":
+        print(f"\nGGUF file:  {finished['gguf_path']}")
+        print(f"Modelfile:  {finished['modelfile_path']}  (ollama create my-model -f Modelfile)")
+        print(f"Merged HF:  {finished['merged_path']}")
+        print("Verification passed:\n" + format_verification(finished.get("verification") or {}))
+    elif not errors:
+        print(f"The export ended without a result (exit status {rc}).", file=sys.stderr)
+    return rc

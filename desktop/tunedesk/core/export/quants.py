@@ -1,0 +1,106 @@
+"""The GGUF quantization types TuneDesk offers, what each costs, and which one to recommend.
+
+Numbers are llama.cpp's own (``llama_ftype``); they are written out here so that choosing a type or
+estimating a file size never imports llama_cpp.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Quant:
+    name: str
+    ftype: int  # llama_cpp.LLAMA_FTYPE_MOSTLY_*
+    bits_per_weight: float  # average, for size estimates
+    # Verification limits: the GGUF's perplexity may exceed the merged model's by this factor, and its greedy
+    # answers must share at least this fraction of their tokens (as a common prefix) with the merged model's,
+    # on average. Both are set to catch breakage, not the small drift every quantization has.
+    max_ppl_ratio: float
+    min_prefix_overlap: float
+
+
+QUANTS: dict[str, Quant] = {
+    "f16": Quant("f16", 1, 16.0, 1.05, 0.6),
+    "q8_0": Quant("q8_0", 7, 8.5, 1.15, 0.4),
+    "q6_k": Quant("q6_k", 18, 6.6, 1.3, 0.3),
+    "q5_k_m": Quant("q5_k_m", 17, 5.7, 1.5, 0.2),
+    "q4_k_m": Quant("q4_k_m", 15, 4.9, 2.0, 0.1),
+}
+QUANT_NAMES = tuple(QUANTS)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    quant: str
+    reason: str
+
+    def __str__(self) -> str:  # the export page shows str(recommend_quant(...)) as the default choice
+        return self.quant
+
+
+def get_quant(name: str) -> Quant:
+    from tunedesk.core.errors import TuneDeskError
+
+    key = name.strip().lower()
+    if key not in QUANTS:
+        raise TuneDeskError(
+            f"Unknown quantization '{name}'.",
+            hint=f"Choose one of {', '.join(QUANT_NAMES)} (q8_0 is the safe choice for small models).",
+            kind="bad_setting",
+            where={"field": "quant"},
+        )
+    return QUANTS[key]
+
+
+def gguf_bytes(params: int, quant: str) -> int:
+    return int(params * QUANTS[quant].bits_per_weight / 8)
+
+
+def _params_of(model_info: Any) -> int | None:
+    for name in ("params", "num_params", "parameters", "total_params", "n_params"):
+        value = getattr(model_info, name, None)
+        if isinstance(value, (int, float)) and value > 0:
+            return int(value)
+    return None
+
+
+def recommend_quant(model_info: Any, hardware: Any = None) -> Recommendation:
+    """A default quantization with its one-line reason.
+
+    `model_info` is a models.ModelInfo (anything with a parameter count), or a run folder: the export page
+    passes the run it is about to export, and the run's base model is looked up then.
+    """
+    if isinstance(model_info, (str, os.PathLike)):
+        return _recommend_for_run(model_info, hardware)
+    params = _params_of(model_info)
+    if params is None:
+        return Recommendation(
+            "q8_0", "Model size unknown: q8_0 is the safe choice (no visible quality loss)."
+        )
+    billions = params / 1e9
+    if billions < 1:
+        return Recommendation(
+            "q8_0",
+            f"Small models ({billions * 1000:.0f}M parameters) lose a lot at 4-bit; q8_0 keeps their quality.",
+        )
+    ram_mb = getattr(hardware, "ram_total_mb", 0) or 0
+    q5_mb = gguf_bytes(params, "q5_k_m") / 2**20
+    if billions < 4 and (not ram_mb or ram_mb > 4 * q5_mb):
+        return Recommendation(
+            "q5_k_m", f"A {billions:.1f}B model: q5_k_m keeps it close to full quality at a third of f16."
+        )
+    return Recommendation(
+        "q4_k_m",
+        f"A {billions:.1f}B model: q4_k_m is the usual laptop choice (a quarter of f16, small loss).",
+    )
+
+
+def _recommend_for_run(run_dir: str | os.PathLike[str], hardware: Any) -> Recommendation:
+    from tunedesk.core.models import model_info, resolve_model
+    from tunedesk.core.runs import load_config
+
+    return recommend_quant(model_info(resolve_model(load_config(run_dir).model)), hardware)

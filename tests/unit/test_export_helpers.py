@@ -1,0 +1,36 @@
+"""Builders for export tests: a real run folder holding a real peft adapter over the tiny Llama.
+
+(No tests here; the module is named for pytest's import rules so the export tests can share it.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tunedesk.core.paths import sample_dataset
+from tunedesk.core.runs import RunConfig, RunLayout, create_run
+
+
+def make_run(root: Path, base_dir: Path, *, adapter: str | None = "adapter", val_rows: int = 6) -> RunLayout:
+    """A run folder: config.json, data/val.jsonl from the sample data, and a LoRA adapter saved by peft.
+
+    init_lora_weights=False makes the adapter non-zero, so merging visibly changes the weights.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    data = sample_dataset()
+    layout = create_run(RunConfig(model=str(base_dir), data=str(data), name="tiny-export"), root)
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()[:val_rows]]
+    layout.data.mkdir(parents=True, exist_ok=True)
+    with open(layout.data / "val.jsonl", "w", encoding="utf-8") as fh:
+        for i, row in enumerate(rows):
+            fh.write(json.dumps({"line": i + 1, "kind": "chat", **row}) + "\n")
+    if adapter:
+        torch.manual_seed(1)
+        model = AutoModelForCausalLM.from_pretrained(base_dir)
+        lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+        get_peft_model(model, lora).save_pretrained(layout.root / adapter)
+    return layout
