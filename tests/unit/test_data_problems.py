@@ -147,7 +147,7 @@ def test_csv_without_known_columns(tmp_path: Path) -> None:
         ("junk.jsonl", bytes(range(256)) * 8, "binary"),
         ("junk.parquet", b"not parquet at all", "Parquet"),
         ("all-bad.jsonl", b"{oops\n[1,\n", "No row"),
-        ("broken.json", b'{"data": [1, 2', "not valid JSON"),
+        ("broken.json", b'{"name": "x",, "data": 3}', "not valid JSON"),
     ],
 )
 def test_unusable_files_raise_readable_errors(tmp_path: Path, name: str, content: bytes, words: str) -> None:
@@ -253,3 +253,29 @@ def test_non_utf8_note_in_a_folder_names_the_file_and_line(tmp_path: Path) -> No
     )
     assert data.records[1].text == "line one\nna\ufffdve caf\ufffd"
     assert problem.to_text().startswith("b.txt, line 2:")
+
+
+def test_json_object_with_rows_and_one_bad_object(tmp_path: Path) -> None:
+    good = json.dumps({"prompt": "a", "completion": "b"})
+    text = (
+        '{\n  "rows": [\n    '
+        + good
+        + ',\n    {"prompt": "c" "completion": "d"},\n    '
+        + good.replace("a", "e")
+        + "\n  ]\n}\n"
+    )
+    path = tmp_path / "wrapped.json"
+    path.write_text(text, encoding="utf-8")
+    data = load_dataset(path)
+    assert [r.line for r in data.records] == [3, 5]
+    assert [(p.line, p.kind) for p in data.problems] == [(4, "malformed_json")]
+
+
+def test_json_cut_off_in_the_middle_keeps_the_complete_rows(tmp_path: Path) -> None:
+    path = tmp_path / "cut.json"
+    path.write_text(
+        '{"data": [\n{"prompt": "a", "completion": "b"},\n{"prompt": "c", "comp', encoding="utf-8"
+    )
+    data = load_dataset(path)
+    assert [r.line for r in data.records] == [2]
+    assert [(p.line, p.kind) for p in data.problems] == [(3, "malformed_json")]

@@ -91,7 +91,18 @@ def _scan_array(text: str, pos: int, out: RawData) -> None:
     column: int | None = None
     while True:
         pos = _WS.match(text, pos).end()
-        if pos >= len(text) or text[pos] == "]":
+        if pos >= len(text):
+            line = _line_of(text, len(text.rstrip()))
+            out.problems.append(
+                Problem(
+                    line,
+                    None,
+                    "malformed_json",
+                    "the list of rows is not closed with ']': the file may be cut off",
+                )
+            )
+            return
+        if text[pos] == "]":
             return
         if column is None:
             column = pos - (text.rfind("\n", 0, pos) + 1)
@@ -126,6 +137,11 @@ def read_json(path: Path, data: bytes) -> RawData:
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and sniff(data) == "jsonl":  # JSON Lines saved as .json
             return read_jsonl(data)
+        rows_at = re.compile(r'"(?:' + "|".join(LIST_KEYS) + r')"\s*:\s*\[').search(text)
+        if rows_at:  # {"data": [... one bad object ...]}: keep the good rows
+            _scan_array(text, rows_at.end() - 1, out)
+            if out.rows:
+                return out
         raise bad_file(
             path,
             f"{path.name} is not valid JSON: {exc.msg}.",

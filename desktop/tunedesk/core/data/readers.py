@@ -78,23 +78,6 @@ def _to_utf8_bytes(path: Path, data: bytes) -> bytes:
     return data
 
 
-def _to_utf8_bytes(path: Path, data: bytes) -> bytes:
-    """Strip a UTF-8 BOM, convert UTF-16 (Windows "Unicode" text) and refuse binary files."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace").encode("utf-8")
-    head = data[:8192]
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    if b"\x00" in head or controls > len(head) * 0.1:
-        raise bad_file(
-            path,
-            f"{path.name} looks like a binary file, not text.",
-            f"TuneDesk reads {SUPPORTED}. Export your data to one of these.",
-        )
-    return data
-
-
 def _read_csv(data: bytes) -> RawData:
     out = RawData("csv")
     lines = [t + "\n" for _, t in decode_lines(data, out.problems)]
