@@ -93,6 +93,8 @@ def encode_records(
     records: list[Record], tokenizer: Any, seq_len: int, drop_long: bool = False
 ) -> EncodedSet:
     """Encode a dataset. Text records are joined (EOS between documents) before cutting into windows."""
+    if seq_len < 1:
+        raise ValueError(f"seq_len must be at least 1, not {seq_len}")
     out = EncodedSet([], 0, 0)
     stream: list[int] = []
     stops = stop_token_ids(tokenizer)

@@ -166,17 +166,18 @@ def inspect_dataset(
         report.tokens = token_stats(encoded.token_lengths)
         report.total_tokens = sum(len(e) for e in encoded.examples)
         report.supervised_tokens = encoded.supervised_tokens
+        report.dropped_rows = encoded.dropped
+        cut_away = encoded.dropped - len(encoded.problems)  # long rows left out (not template refusals)
         if seq_len:
             report.long_rows = sum(1 for n in encoded.token_lengths if n > seq_len)
-            report.dropped_rows = encoded.dropped
             if data.data_format == "text":
                 report.long_action = "cut into windows of seq_len; nothing is lost"
             else:
                 report.long_action = (
                     "dropped" if drop_long else "truncated at seq_len; the end is not learned"
                 )
-                if encoded.dropped and not drop_long:
-                    report.long_action += f"; {encoded.dropped} dropped, their answer was cut away entirely"
+                if cut_away and not drop_long:
+                    report.long_action += f"; {cut_away} dropped, their answer was cut away entirely"
     report.suggestions = suggestions(data, report)
     return report
 

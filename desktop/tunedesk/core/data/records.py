@@ -58,7 +58,12 @@ class Record:
 
 @dataclass
 class Problem:
-    """Something wrong with one row (or the file). ``severity`` is "error" (row skipped) or "warning" (kept)."""
+    """Something wrong with one row (or the file). ``severity`` is "error" (row skipped) or "warning" (kept).
+
+    ``line`` is the 1-based file line (for CSV the line where the record starts), the row index for Parquet;
+    for a folder of notes ``source`` names the file and ``line`` is the line inside it (or its index in the
+    folder when the whole file is at fault). ``field`` is a path into the row, e.g. ``messages[2].role``.
+    """
 
     line: int | None
     field: str | None
