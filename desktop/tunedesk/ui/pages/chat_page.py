@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
@@ -259,21 +260,26 @@ class ChatPage(QWidget):
         root.addWidget(subtitle)
 
         # ---- which model(s) ----
-        models_box, models = _card("Model")
+        models_box, models = _card("")
         row = QHBoxLayout()
+        row.setSpacing(10)
         self.model_label = QLabel()
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         open_btn = QPushButton("Open GGUF…")
         open_btn.clicked.connect(self._open_gguf)
         starter_btn = QPushButton("Use starter model")
         starter_btn.clicked.connect(lambda: self.set_model(_starter_path()))
+        self.compare_box = QCheckBox("Compare with the base model")
+        self.compare_box.setToolTip(
+            "Send each message to the base model too and show both answers side by side."
+        )
+        self.compare_box.toggled.connect(self.set_compare)
         row.addWidget(self.model_label, 1)
+        row.addWidget(self.compare_box)
+        row.addSpacing(12)
         row.addWidget(open_btn)
         row.addWidget(starter_btn)
         models.addLayout(row)
-        self.compare_box = QCheckBox("Compare with the base model, side by side")
-        self.compare_box.toggled.connect(self.set_compare)
-        models.addWidget(self.compare_box)
         root.addWidget(models_box)
 
         # ---- transcripts | settings ----
@@ -367,7 +373,8 @@ class ChatPage(QWidget):
 
     def set_model(self, path: str) -> None:
         self.tuned_pane.set_model(path, self._system_text(), self.n_threads)
-        self.model_label.setText(f"<b>{Path(path).name}</b>" if path else "No model chosen yet")
+        name = f"<b>{escape(Path(path).name)}</b>" if path else "No model chosen yet"
+        self.model_label.setText(f"<span style='color:#8b8d94'>Model</span>&nbsp;&nbsp;{name}")
         self.model_label.setToolTip(path)
 
     def set_base_model(self, path: str) -> None:
