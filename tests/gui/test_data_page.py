@@ -113,3 +113,13 @@ def test_building_the_page_does_not_import_transformers() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_folder_of_notes_is_raw_text(qtbot, page: DataPage) -> None:
+    notes = sample_dataset().parent / "notes"
+    with qtbot.waitSignal(page.loaded, timeout=30000):
+        page.open_path(str(notes))
+    assert page.preview.columns() == ["Line", "Text"]
+    assert page.preview.rowCount() == len([p for p in notes.iterdir() if p.suffix in (".md", ".txt")])
+    assert "text" in page.format_label.text() and "folder" in page.format_label.text()
+    assert page.state.data_path == str(notes)
