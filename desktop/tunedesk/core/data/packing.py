@@ -1,8 +1,12 @@
 """Pack several short examples into one sequence of at most seq_len tokens.
 
-Each example's position_ids restart at 0, so a model with a varlen/flash attention path (or one that builds
-its mask from position_ids) treats them as separate sequences. The first token of every example is
+Each example's position_ids restart at 0. Give the model ``position_ids``, *no* ``attention_mask`` and
+``use_cache=False`` (with a cache, even in training, the detection is skipped): transformers 5 then finds the examples from the restarts (masking_utils.find_packed_sequence_indices) and
+builds a block-diagonal causal mask for every attention implementation, so no token sees another example
+(tests/unit/test_data_split.py checks this on a real model). The first token of every example is
 unlabelled: after the causal shift it would otherwise be predicted from the previous example's last token.
+To batch packs of different lengths, `padded()` fills with a pad "example" of its own (positions restart,
+labels ignored) instead of an attention mask, which would switch the packed-sequence detection off.
 Measure before using it: on a small CPU longer rows can cost more than padding (see FINDINGS.md).
 """
 
@@ -26,6 +30,17 @@ class PackedExample:
     def boundaries(self) -> list[int]:
         """Start offset of each packed example."""
         return [i for i, p in enumerate(self.position_ids) if p == 0]
+
+    def padded(self, length: int, pad_id: int) -> PackedExample:
+        """A copy filled up to `length` with pad tokens that form their own unlabelled example."""
+        extra = length - len(self)
+        if extra <= 0:
+            return PackedExample(list(self.input_ids), list(self.labels), list(self.position_ids))
+        return PackedExample(
+            self.input_ids + [pad_id] * extra,
+            self.labels + [IGNORE] * extra,
+            self.position_ids + list(range(extra)),
+        )
 
     def add(self, example: Example) -> None:
         self.input_ids.extend(example.input_ids)
