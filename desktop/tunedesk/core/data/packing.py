@@ -1,9 +1,10 @@
 """Pack several short examples into one sequence of at most seq_len tokens.
 
 Each example's position_ids restart at 0. Give the model ``position_ids``, *no* ``attention_mask`` and
-``use_cache=False`` (with a cache, even in training, the detection is skipped): transformers 5 then finds the examples from the restarts (masking_utils.find_packed_sequence_indices) and
-builds a block-diagonal causal mask for every attention implementation, so no token sees another example
-(tests/unit/test_data_split.py checks this on a real model). The first token of every example is
+``use_cache=False`` (with a cache, even in training, the detection is skipped): transformers 5 then finds
+the examples from the restarts (masking_utils.find_packed_sequence_indices) and builds a block-diagonal
+causal mask for every attention implementation, so no token sees another example (tests/unit/
+test_data_split.py checks this on a real model). The first token of every example is
 unlabelled: after the causal shift it would otherwise be predicted from the previous example's last token.
 To batch packs of different lengths, `padded()` fills with a pad "example" of its own (positions restart,
 labels ignored) instead of an attention mask, which would switch the packed-sequence detection off.
