@@ -166,3 +166,10 @@ def test_json_list_of_strings_is_raw_text(tmp_path: Path) -> None:
         "first document",
         "second document",
     ]
+
+
+def test_utf16_csv_from_windows(tmp_path: Path) -> None:
+    path = tmp_path / "excel-unicode.csv"
+    path.write_bytes("prompt,completion\r\nCafé?,Oui\r\n".encode("utf-16"))
+    data = load_dataset(path)
+    assert data.problems == [] and data.records[0].messages[0]["content"] == "Café?"
