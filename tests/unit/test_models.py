@@ -65,9 +65,8 @@ def test_unknown_ref_lists_what_is_local(hf_cache: Path) -> None:
         resolve_model("acme/tiny-lama")
     e = err.value
     assert e.kind == "missing_model" and "acme/tiny-lama" in e.message
-    assert (
-        "Did you mean acme/tiny-llama" in e.hint and "starter" in e.hint and "Nothing is downloaded" in e.hint
-    )
+    assert "Did you mean acme/tiny-llama" in e.hint and "starter" in e.hint and "never downloads" in e.hint
+    assert "huggingface-cli download acme/tiny-lama" in e.hint
     with pytest.raises(TuneDeskError, match="does not exist"):
         resolve_model("./no/such/model.gguf")
     with pytest.raises(TuneDeskError, match="not a .gguf"):
@@ -78,6 +77,14 @@ def test_folder_without_config_is_not_a_model(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hi")
     with pytest.raises(TuneDeskError, match="no config.json") as err:
         resolve_model(str(tmp_path))
+    assert err.value.kind == "missing_model"
+
+
+def test_folder_without_tokenizer_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "no-tok"
+    shutil.copytree(tiny_model_dir, folder, ignore=shutil.ignore_patterns("tokenizer*", "chat_template*"))
+    with pytest.raises(TuneDeskError, match="no tokenizer files") as err:
+        resolve_model(str(folder))
     assert err.value.kind == "missing_model"
 
 

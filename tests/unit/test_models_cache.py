@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from tunedesk.core.launch import worker_env
 from tunedesk.core.model_cache import _publish, cache_folder, gguf_digest, load_tokenizer, materialize
-from tunedesk.core.models import SOURCE_MARKER, list_local_models, resolve_model
+from tunedesk.core.models import SOURCE_MARKER, list_local_models, model_info, resolve_model
+from tunedesk.core.vendor import converter_dir, require_converter
 
 
 def test_materialize_starter_then_reload_without_gguf_file() -> None:
@@ -32,6 +38,7 @@ def test_materialize_starter_then_reload_without_gguf_file() -> None:
     assert torch.isfinite(logits).all() and logits.shape[-1] == 49152
     # The folder is a model like any other: resolvable by path and listed for the picker.
     assert resolve_model(str(folder)).kind == "dequantized"
+    assert resolve_model(folder.name).path == folder  # by the name the picker shows
     assert any(m.kind == "dequantized" and m.path == folder for m in list_local_models())
 
 
@@ -73,3 +80,63 @@ def test_gguf_digest_changes_with_content(tmp_path: Path) -> None:
     b.write_bytes(b"GGUF" + bytes(9_999) + b"\x01")
     assert gguf_digest(a) != gguf_digest(b) and len(gguf_digest(a)) == 12
     assert gguf_digest(a) == gguf_digest(a)
+
+
+@pytest.fixture(scope="module")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """The tiny Llama converted to an f32 GGUF by llama.cpp's own converter (run apart, as export does)."""
+    out = tmp_path_factory.mktemp("tiny-gguf") / "tiny-llama.gguf"
+    env = {**worker_env(), "PYTHONPATH": str(converter_dir())}
+    cmd = [
+        sys.executable,
+        str(require_converter()),
+        "--outtype",
+        "f32",
+        "--outfile",
+        str(out),
+        str(tiny_model_dir),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+MATERIALIZE = (
+    "import sys; from tunedesk.core.models import resolve_model, materialize; "
+    "print(materialize(resolve_model(sys.argv[1]), log=lambda m: None))"
+)
+
+
+def test_concurrent_materialize_gives_one_complete_folder_equal_to_the_original(
+    tiny_gguf: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    info = model_info(resolve_model(str(tiny_gguf)))
+    assert info.params == model_info(resolve_model(str(tiny_model_dir))).params and info.dtype == "all_f32"
+
+    models = tmp_path / "models"
+    env = {**worker_env(), "TUNEDESK_MODELS": str(models)}
+    cmd = [sys.executable, "-c", MATERIALIZE, str(tiny_gguf)]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in "ab"
+    ]
+    results = [(p.wait(timeout=300), p.stdout.read().strip(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    assert all(rc == 0 for rc, _, _ in results), [err[-1500:] for _, _, err in results]
+    folder = Path(results[0][1])
+    assert results[1][1] == str(folder) and folder.parent == models
+    assert [p.name for p in models.iterdir() if not p.name.endswith(".lock")] == [folder.name]  # no temp left
+
+    # GGUF f32 -> de-quantized folder round-trips the original weights (q/k un-permuted by transformers).
+    original, restored = (
+        load_file(tiny_model_dir / "model.safetensors"),
+        load_file(folder / "model.safetensors"),
+    )
+    for name in (
+        "model.layers.0.self_attn.q_proj.weight",
+        "model.layers.1.mlp.down_proj.weight",
+        "model.norm.weight",
+    ):
+        assert torch.allclose(original[name], restored[name]), name

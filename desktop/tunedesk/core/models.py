@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 KINDS = ("starter", "folder", "gguf", "hf_cache", "dequantized")
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
 SOURCE_MARKER = "tunedesk-source.json"  # written into each de-quantized GGUF folder (model_cache.py)
 
 
@@ -161,6 +163,13 @@ def check_folder(folder: Path, *, allow_pickle: bool, trust_remote_code: bool) -
             kind="missing_model",
             where={"folder": str(folder)},
         )
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise TuneDeskError(
+            f"{folder} has weights but no tokenizer files ({', '.join(TOKENIZER_FILES[:2])}...).",
+            hint="Copy the tokenizer files that came with the model into the folder too.",
+            kind="missing_model",
+            where={"folder": str(folder)},
+        )
     if not safe and not allow_pickle:
         raise TuneDeskError(
             f"{folder} only has pickle weights ({', '.join(p.name for p in pickled[:3])}). Loading a pickle "
@@ -189,8 +198,14 @@ def _unknown(ref: str, why: str) -> TuneDeskError:
     found = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "") if names else "none"
     hint = (f"Did you mean {', '.join(close)}? " if close else "") + (
         f"Models found on this machine: {found}. You can also give a model folder "
-        "(config.json + *.safetensors) or a .gguf file. Nothing is downloaded."
+        "(config.json + *.safetensors) or a .gguf file. TuneDesk never downloads models"
     )
+    if re.fullmatch(r"[\w.-]+(/[\w.-]+)?", ref) and not ref.lower().endswith(".gguf"):
+        hint += (
+            f"; to use a Hugging Face model, download it once while online: huggingface-cli download {ref}."
+        )
+    else:
+        hint += "."
     return TuneDeskError(f"Model '{ref}' {why}.", hint=hint, kind="missing_model", where={"model": ref})
 
 
@@ -240,6 +255,9 @@ def resolve_model(ref: str, *, allow_pickle: bool = False, trust_remote_code: bo
         real = lowered[ref.lower()]
         check_folder(cached[real], **flags)
         return ModelSource("hf_cache", real, cached[real], real, **flags)
+    for deq in dequantized_models():  # a de-quantized GGUF by its folder name, as the picker lists it
+        if deq.path.name == ref:
+            return ModelSource("dequantized", ref, deq.path, deq.name, **flags)
     raise _unknown(ref, "is not a file, a folder, or a model in the local Hugging Face cache")
 
 
