@@ -108,3 +108,12 @@ def test_failed_export_shows_the_error_and_hint(qtbot, page: ExportPage) -> None
     assert page.stage_rows["merge"][0].text() == "◐"
     assert page.state.gguf_path == ""
     assert page.start_button.isEnabled()
+
+
+def test_the_users_quant_choice_survives_leaving_the_page(qtbot, page: ExportPage) -> None:
+    qtbot.waitUntil(lambda: page.recommended != "", timeout=60000)
+    page.quant_radios["q5_k_m"].click()
+    page.show()
+    page.hide()
+    page.show()  # showEvent refreshes the run list
+    assert page.quant == "q5_k_m"

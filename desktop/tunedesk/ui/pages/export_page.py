@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -121,6 +121,7 @@ class ExportPage(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.recommended = ""
+        self._recommended_for: str | None = None
         self._recommendation.connect(self._on_recommendation)
         self.setObjectName("ExportPage")
         self.state = state
@@ -301,6 +302,12 @@ class ExportPage(QWidget):
         self.run_combo.blockSignals(False)
         self._update_for_run()
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        # A run may have finished while another page was shown: list it when this page comes up.
+        if not self.proc.is_running():
+            self.refresh_runs()
+        super().showEvent(event)
+
     @property
     def run_dir(self) -> str:
         return str(self.run_combo.currentData() or "")
@@ -318,6 +325,9 @@ class ExportPage(QWidget):
 
     def _update_for_run(self) -> None:
         self.start_button.setEnabled(bool(self.run_dir))
+        if self.run_dir == self._recommended_for:
+            return  # same run as before: keep the user's choice
+        self._recommended_for = self.run_dir
         checked = self.quant_group.checkedButton()
         if checked is not None:  # a new run gets its own recommendation
             self.quant_group.setExclusive(False)
