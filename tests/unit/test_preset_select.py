@@ -140,6 +140,13 @@ def test_7b_on_big_gpu_is_16_bit_lora() -> None:
     assert select_preset(GPU_80, LLAMA7B, CHAT_ROWS).preset.batch_size >= 8
 
 
+def test_gpu_busy_at_probe_time_is_a_warning_not_a_different_choice(smol: ModelInfo) -> None:
+    busy = _hw(cuda=[CudaDevice(0, "RTX", 24_576, 6_000, "8.9", True)], bnb_4bit=True)
+    sel = select_preset(busy, LLAMA7B, CHAT_ROWS)
+    assert sel.preset.method == select_preset(GPU_24_BNB, LLAMA7B, CHAT_ROWS).preset.method
+    assert any("Other programs were using" in w for w in sel.warnings)
+
+
 def test_old_gpu_uses_fp16(smol: ModelInfo) -> None:
     sel = select_preset(GPU_T4, smol, CHAT_ROWS)
     assert sel.preset.precision == "fp16" and sel.preset.method == "lora"

@@ -31,6 +31,8 @@ PROBE_TIMEOUT_S = 180
 # training step: on an AMX Xeon a 4x faster bf16 matmul gave a 1.5x faster LoRA step (autocast), and on
 # AVX-512 without bf16 units bf16 is 3x slower (FINDINGS). 1.5 keeps marginal cases on fp32.
 CPU_BF16_MARGIN = 1.5
+# Share of a GPU's memory a run can count on (the driver and a desktop keep a little).
+CUDA_USABLE = 0.95
 
 
 @dataclass
@@ -97,11 +99,12 @@ class HardwareInfo:
         return self.cpu_bf16_gflops > self.cpu_fp32_gflops * CPU_BF16_MARGIN
 
     def device_memory_mb(self, device: str | None = None) -> float:
-        """Memory a training run on `device` may use: GPU free memory, Metal's working set, or free RAM."""
+        """Memory a training run on `device` may use: GPU capacity, Metal's working set, or free RAM."""
         device = device or self.best_device
         if device == "cuda" and self.cuda:
-            gpu = self.cuda[0]
-            return gpu.free_mb if gpu.free_mb > 0 else gpu.total_mb
+            # By capacity, not by the free figure of the (up to a day old) probe, so the choice does not
+            # depend on what else ran at that moment; selection warns when other programs held memory.
+            return self.cuda[0].total_mb * CUDA_USABLE
         if device == "mps" and self.mps_memory_mb:
             return min(self.mps_memory_mb, self.ram_available_mb or self.mps_memory_mb)
         return self.ram_available_mb

@@ -218,6 +218,11 @@ def selection_warnings(
         out.append(
             "Installing bitsandbytes (pip install 'tunedesk[cuda]') would allow QLoRA, which needs far less."
         )
+    if device == "cuda" and hw.cuda and hw.cuda[0].free_mb < hw.cuda[0].total_mb * 0.8:
+        used = hw.cuda[0].total_mb - hw.cuda[0].free_mb
+        out.append(
+            f"Other programs were using {gb(used)} of the GPU when it was checked; close them before training."
+        )
     if device == "cuda" and preset.precision == "bf16" and hw.cuda and not hw.cuda[0].bf16:
         out.append("This GPU has no fast bf16; fp16 would be quicker (--set precision=fp16).")
     if device == "cpu" and info.params > SLOW_ON_CPU_PARAMS:
