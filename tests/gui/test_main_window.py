@@ -128,8 +128,10 @@ def _start_fake_training(qtbot, window, data_file, monkeypatch) -> int:
     monkeypatch.setattr(
         worker_process, "worker_command", lambda *a: [sys.executable, str(FAKE), "run", a[1], "100000"]
     )
-    window.state.set_model_ref("starter")
+    # A model the core cannot resolve: its advice fails fast, so Start is ready at once.
+    window.state.set_model_ref(str(data_file.parent / "no-such-model"))
     window.state.set_data_path(str(data_file))
+    qtbot.waitUntil(window.train_page.start_button.isEnabled, timeout=60000)
     with qtbot.waitSignal(window.train_page.worker.started, timeout=10000):
         qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page() == "train" and window.state.training

@@ -42,7 +42,8 @@ def page(qtbot, stop_workers, data_file) -> TrainPage:
     qtbot.addWidget(p)
     stop_workers(p.worker)
     stop_workers(p.advisor)
-    state.set_model_ref("starter")
+    # A model the core cannot resolve: its advice (`tunedesk doctor`) fails fast, and Start is ready then.
+    state.set_model_ref(str(data_file.parent / "no-such-model"))
     state.set_data_path(str(data_file))
     p._state_keepalive = state  # the page's parent-less state must live as long as the page
     return p
@@ -67,7 +68,7 @@ def test_canned_events_update_curves_progress_samples_and_log(qtbot, page):
     assert page.samples.item(0, 2).text() == "Printer jams."
     assert any("saved the adapter" in line for line in page.log.lines())
     assert any("checkpoint at step 6" in line for line in page.log.lines())
-    assert page.start_button.isEnabled() and not page.cancel_button.isEnabled()
+    assert not page.cancel_button.isEnabled() and not page.pause_button.isEnabled()
 
 
 def test_error_event_is_a_readable_banner_with_details(qtbot, page):
@@ -99,13 +100,16 @@ def test_start_and_cancel_through_the_buttons(qtbot, page, monkeypatch):
 
     # The real worker command, with the fake worker in its place (the training worker has its own test).
     monkeypatch.setattr(worker_process, "worker_command", lambda *a: [sys.executable, str(FAKE), "run", a[1]])
+    assert not page.start_button.isEnabled()  # until the core has chosen settings for this machine
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=60000)
+    assert page.estimate.verdict.text().startswith("No memory estimate")
     page.form.rows["lora_r"].set_value(8)
     page.form.rows["lora_r"].changed.emit()
     with qtbot.waitSignal(page.worker.started, timeout=10000):
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     run = Path(page.state.run_dir)
     config = json.loads((run / "config.json").read_text())
-    assert config["model"] == "starter" and config["preset"]["lora_r"] == 8
+    assert config["model"].endswith("no-such-model") and config["preset"]["lora_r"] == 8
     assert page.state.training and not page.start_button.isEnabled() and page.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: len(page.curves.train_points) >= 3, timeout=15000)
     with qtbot.waitSignal(page.worker.finished, timeout=15000) as blocker:
@@ -116,6 +120,7 @@ def test_start_and_cancel_through_the_buttons(qtbot, page, monkeypatch):
 
 
 def test_invalid_setting_is_shown_on_its_row_and_blocks_start(qtbot, page):
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=60000)
     row = page.form.rows["learning_rate"]
     row.editor.setText("2")  # must be between 0 and 1
     row.changed.emit()
@@ -135,6 +140,8 @@ def test_a_past_run_is_redrawn_from_events_jsonl(qtbot, page, data_file):
     writer.emit("checkpoint", step=4, path="checkpoints/step-4", is_best=True)
     (layout.checkpoint(4)).mkdir(parents=True)
     assert summarize_run(layout.root).status == "crashed"  # no worker, no `finished`
+    layout_model = "starter"
+    assert layout_model == json.loads(layout.config.read_text())["model"]
     page.state.request_open(str(layout.root))
     assert [p[0] for p in page.curves.train_points] == [1, 2, 3, 4]
     assert page.curves.val_points == [(4, 1.5)]
@@ -149,6 +156,9 @@ def test_real_two_step_training_through_the_widgets(qtbot, page, tiny_model_dir,
     from PySide6.QtCore import Qt
 
     page.state.set_model_ref(str(tiny_model_dir))
+    # The core's advice for the tiny model arrives first (Start waits for it), then our overrides.
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=300_000)
+    assert page.estimate.verdict.text().startswith("✓ Fits")
     for name, value in {
         "max_steps": 2,
         "batch_size": 2,

@@ -66,7 +66,7 @@ class TrainPage(QWidget):
         self.worker = WorkerProcess(self)
         self.advisor = WorkerProcess(self)  # `tunedesk doctor --json`: preset + memory estimate
         self._advisor_lines: list[str] = []
-        self._advice_pending = False
+        self._advised = False  # the core has answered (or failed to) for the current model and data
         self._user_fields: dict[str, Any] = {}  # settings the user (or another page) chose: kept on re-advice
         self._applying_advice = False
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=200)
@@ -189,16 +189,16 @@ class TrainPage(QWidget):
         data = Path(s.data_path).name if s.data_path else "no data chosen"
         self.subtitle.setText(f"Model: {model}   ·   Data: {data}")
         self._set_running(self.worker.is_running())
+        self._advised = False
         if s.model_ref and s.data_path:
             self._advice_timer.start()
+        self._set_running(self.worker.is_running())
 
     def request_advice(self) -> None:
         """Ask the core (in a subprocess) for the preset and memory estimate of this model, data and machine."""
         if not (self.state.model_ref and self.state.data_path):
             return
-        if self.advisor.is_running():
-            self._advice_pending = True  # ask again once this answer is in
-            return
+        # A running check answers for older inputs: starting again supersedes it (WorkerProcess kills it).
         self._advisor_lines.clear()
         args = ["doctor", "--model", self.state.model_ref, "--data", self.state.data_path, "--json"]
         for name, value in sorted(self._user_fields.items()):
@@ -207,10 +207,8 @@ class TrainPage(QWidget):
         self.advisor.start_cli(args)
 
     def _on_advice(self, outcome: ProcessOutcome) -> None:
-        if self._advice_pending:
-            self._advice_pending = False
-            self.request_advice()
-            return
+        self._advised = True
+        self._set_running(self.worker.is_running())
         try:
             report = json.loads("\n".join(self._advisor_lines))
         except json.JSONDecodeError:
@@ -268,6 +266,9 @@ class TrainPage(QWidget):
     def start_training(self) -> bool:
         """Write a new run folder from the form and start the worker on it. False (and a banner) if not."""
         if self.worker.is_running():
+            return False
+        if not self._advised and self.state.model_ref and self.state.data_path:
+            self.state.show_status("Still checking what fits this machine: Start is ready in a moment.")
             return False
         if not (self.state.model_ref and self.state.data_path):
             self.banner.show_error(
@@ -436,9 +437,15 @@ class TrainPage(QWidget):
 
     def _set_running(self, running: bool) -> None:
         ready = bool(self.state.model_ref and self.state.data_path)
-        self.start_button.setEnabled(not running and ready)
+        # Wait for the core's choice of settings for this machine before the first start: a run started
+        # a moment earlier would train with generic defaults.
+        self.start_button.setEnabled(not running and ready and self._advised)
         self.start_button.setToolTip(
-            "Start a new run with these settings (Ctrl+Return)" if ready else "Choose a model and data first."
+            "Choose a model and data first."
+            if not ready
+            else "Checking what fits this machine…"
+            if not self._advised
+            else "Start a new run with these settings (Ctrl+Return)"
         )
         self.pause_button.setEnabled(running and not self._paused)
         self.resume_button.setEnabled(running and self._paused)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from tunedesk.ui.style import set_role
 
@@ -37,10 +37,17 @@ class EstimateView(QWidget):
         self.detail = QLabel()
         self.detail.setWordWrap(True)
         set_role(self.detail, "help")
+        # The core's reasons for each choice: one click away, so the form stays in view.
+        self.why_button = QPushButton("Why these settings?")
+        set_role(self.why_button, "link")
+        self.why_button.setCheckable(True)
+        self.why_button.toggled.connect(lambda shown: self.reasons.setVisible(shown))
+        self.why_button.hide()
         self.reasons = QLabel()
         self.reasons.setWordWrap(True)
         set_role(self.reasons, "help")
-        for w in (self.verdict, self.detail, self.reasons):
+        self.reasons.hide()
+        for w in (self.verdict, self.detail, self.why_button, self.reasons):
             layout.addWidget(w)
         self.fits: bool | None = None
 
@@ -51,6 +58,8 @@ class EstimateView(QWidget):
 
     def set_estimate(self, estimate: dict[str, Any] | None, reasons: list[str] | None = None) -> None:
         self.reasons.setText("\n".join(f"• {r}" for r in (reasons or [])))
+        self.why_button.setVisible(bool(reasons))
+        self.reasons.setVisible(bool(reasons) and self.why_button.isChecked())
         if not estimate:
             self.fits = None
             self.verdict.setText("No memory estimate yet.")
@@ -84,4 +93,6 @@ class EstimateView(QWidget):
         else:
             self.verdict.setText("Memory estimate")
             set_role(self.verdict, "heading")
-        self.detail.setText(amount + (f" {estimate['note']}" if estimate.get("note") else ""))
+        # The core words its own verdict (why, what to change): show it rather than inventing one here.
+        verdict = str(estimate.get("verdict") or "")
+        self.detail.setText(f"{verdict[:1].upper()}{verdict[1:]}." if verdict else amount)
