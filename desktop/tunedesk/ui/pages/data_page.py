@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -223,15 +224,17 @@ class DataPage(QWidget):
         lay.addWidget(self.histogram, 1)
         self.token_note = _help("")
         lay.addWidget(self.token_note)
-        self.suggestions = _help("")
-        lay.addWidget(self.suggestions)
         self.problems_title = QLabel("Problems: click one to see its line")
         set_role(self.problems_title, "heading")
         self.problems = QListWidget()
         self.problems.setWordWrap(True)
+        self.problems.setSpacing(3)
         self.problems.currentItemChanged.connect(self._on_problem_selected)
         lay.addWidget(self.problems_title)
         lay.addWidget(self.problems, 1)
+        self.suggestions = QLabel("")
+        self.suggestions.setWordWrap(True)
+        lay.addWidget(self.suggestions)
         return box
 
     def _split_card(self) -> QWidget:
@@ -375,7 +378,10 @@ class DataPage(QWidget):
             self.token_note.setText(
                 f"Tokens per example: median {t['p50']}, 95% under {t['p95']}, longest {t['max']}."
             )
-        self.suggestions.setText("\n".join(f"• {s}" for s in report.get("suggestions") or []))
+        tips = report.get("suggestions") or []
+        self.suggestions.setText(
+            "<b>Suggestions</b><br>" + "<br>".join(f"• {escape(t)}" for t in tips) if tips else ""
+        )
         self.problems.clear()
         for p in report.get("problems") or []:
             where = " · ".join(
