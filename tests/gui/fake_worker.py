@@ -135,14 +135,28 @@ def run(root: Path, steps: int) -> int:
     writer.emit("started", run_dir=str(root), total_steps=steps)
     print("worker log: started", file=sys.stderr, flush=True)
     control = root / "control"
-    for step in range(1, steps + 1):
-        if control.exists() and control.read_text().strip() == "cancel":
+    paused = False
+    step = 0
+    while step < steps:
+        word = ""
+        if control.exists():
+            word = control.read_text().strip()
+            control.unlink()  # read once, like the real worker
+        if word == "cancel":
             stop["cancel"] = True
         if stop["cancel"]:
             writer.emit("checkpoint", step=step, path=f"checkpoints/step-{step}", is_best=False)
             writer.emit("finished", status="cancelled", steps=step)
             return 3
-        writer.emit("step", step=step, total_steps=steps, loss=1.0 / step, learning_rate=1e-4)
+        if word == "pause" and not paused:
+            paused = True
+            writer.emit("paused", step=step)
+        elif word == "resume" and paused:
+            paused = False
+            writer.emit("resumed", step=step)
+        if not paused:
+            step += 1
+            writer.emit("step", step=step, total_steps=steps, loss=1.0 / step, learning_rate=1e-4)
         time.sleep(0.05)
     writer.emit("finished", status="completed", steps=steps)
     return 0

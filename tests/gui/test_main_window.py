@@ -41,7 +41,7 @@ def window(qtbot, stop_workers) -> MainWindow:
     w = MainWindow()
     qtbot.addWidget(w)
     stop_workers(w.train_page.worker)
-    stop_workers(w.train_page.advisor)
+    stop_workers(w.train_page.advisor.process)
     w.show()
     return w
 

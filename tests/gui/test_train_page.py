@@ -41,7 +41,7 @@ def page(qtbot, stop_workers, data_file) -> TrainPage:
     p = TrainPage(state)
     qtbot.addWidget(p)
     stop_workers(p.worker)
-    stop_workers(p.advisor)
+    stop_workers(p.advisor.process)
     # A model the core cannot resolve: its advice (`tunedesk doctor`) fails fast, and Start is ready then.
     state.set_model_ref(str(data_file.parent / "no-such-model"))
     state.set_data_path(str(data_file))
@@ -112,6 +112,15 @@ def test_start_and_cancel_through_the_buttons(qtbot, page, monkeypatch):
     assert config["model"].endswith("no-such-model") and config["preset"]["lora_r"] == 8
     assert page.state.training and not page.start_button.isEnabled() and page.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: len(page.curves.train_points) >= 3, timeout=15000)
+    with qtbot.waitSignal(page.worker.event, check_params_cb=lambda e: e["event"] == "paused", timeout=10000):
+        qtbot.mouseClick(page.pause_button, Qt.MouseButton.LeftButton)
+    assert page.stats.state_label.text().startswith("Paused at step")
+    assert page.resume_button.isEnabled() and not page.pause_button.isEnabled()
+    with qtbot.waitSignal(
+        page.worker.event, check_params_cb=lambda e: e["event"] == "resumed", timeout=10000
+    ):
+        qtbot.mouseClick(page.resume_button, Qt.MouseButton.LeftButton)
+    assert page.stats.state_label.text() == "Training" and page.pause_button.isEnabled()
     with qtbot.waitSignal(page.worker.finished, timeout=15000) as blocker:
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0].status == "cancelled"
@@ -175,3 +184,37 @@ def test_real_two_step_training_through_the_widgets(qtbot, page, tiny_model_dir,
     assert [p[0] for p in page.curves.train_points] == [1, 2]
     assert page.curves.val_points
     assert page.stats.progress.value() == page.stats.progress.maximum()
+
+
+def test_doctor_json_becomes_advice_and_a_verdict(qtbot, page):
+    """The shape `tunedesk doctor --json` prints (cli/doctor_cmd.py), worded by the estimate view."""
+    from tunedesk.ui.widgets.settings_advisor import parse_doctor
+
+    estimate = {
+        "total_mb": 2685.2,
+        "available_mb": 21082.1,
+        "fits": True,
+        "verdict": "fits with 18.0 GB to spare",
+    }
+    report = {
+        "hardware": {},
+        "selection": {
+            "preset": Preset(name="lora-cpu", lora_r=16).to_dict(),
+            "device": "cpu",
+            "reasons": ["LoRA: fits on the CPU."],
+            "warnings": ["Close other programs."],
+            "estimate": estimate,
+        },
+    }
+    advice = parse_doctor(json.dumps(report), ok=True)
+    assert advice.preset["name"] == "lora-cpu" and advice.estimate["device"] == "cpu"
+    assert advice.notes == ["LoRA: fits on the CPU.", "Close other programs."]
+    page._on_advice(advice)
+    assert page.estimate.verdict.text() == "✓ Fits on this machine"
+    assert page.estimate.detail.text() == "Fits with 18.0 GB to spare."
+    assert page.form.preset_name.text() == "Starting point: the 'lora-cpu' preset"
+    assert page.state.preset.name == "lora-cpu"
+    missing = parse_doctor(
+        json.dumps({"error": {"message": "The starter model is not installed."}}), ok=False
+    )
+    assert missing.error == "The starter model is not installed." and missing.preset is None

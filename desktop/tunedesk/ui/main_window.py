@@ -180,8 +180,8 @@ class MainWindow(QMainWindow):
 
         train_menu = bar.addMenu("&Training")
         self.start_action = self._action("&Start training", "Ctrl+Return", self._start)
-        self.pause_action = self._action("&Pause", None, self.train_page.pause)
-        self.resume_action = self._action("&Resume", None, self.train_page.resume)
+        self.pause_action = self._action("&Pause", "Ctrl+P", self.train_page.pause)
+        self.resume_action = self._action("&Resume", "Ctrl+R", self.train_page.resume)
         self.cancel_action = self._action("&Cancel", "Ctrl+.", self.train_page.cancel)
         for action in (self.start_action, self.pause_action, self.resume_action, self.cancel_action):
             train_menu.addAction(action)

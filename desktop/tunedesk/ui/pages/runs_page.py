@@ -159,8 +159,9 @@ class RunsPage(QWidget):
                 self.table.setItem(row, col, item)
         self.table.setVisible(bool(self.runs))
         self.empty.setVisible(not self.runs)
-        if selected is not None:
-            self.select(str(selected.path))
+        # Keep the selection across a refresh; otherwise show the newest run's curves straight away.
+        if not (selected is not None and self.select(str(selected.path))) and self.runs:
+            self.table.selectRow(0)
         self._update_buttons()
 
     def selected(self) -> RunSummary | None:

@@ -9,7 +9,6 @@ the page follows it through WorkerProcess, which reads the run folder (see worke
 from __future__ import annotations
 
 import collections
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from tunedesk.ui.widgets.log_view import LogView
 from tunedesk.ui.widgets.preset_form import PresetForm
 from tunedesk.ui.widgets.run_stats import RunStats
 from tunedesk.ui.widgets.samples_view import SamplesView
+from tunedesk.ui.widgets.settings_advisor import Advice, SettingsAdvisor
 from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
 
 ADVICE_DELAY_MS = 700  # wait for the user to stop typing before asking the core for a new estimate
@@ -64,8 +64,7 @@ class TrainPage(QWidget):
         super().__init__(parent)
         self.state = state
         self.worker = WorkerProcess(self)
-        self.advisor = WorkerProcess(self)  # `tunedesk doctor --json`: preset + memory estimate
-        self._advisor_lines: list[str] = []
+        self.advisor = SettingsAdvisor(self)  # the core's preset + memory estimate, from a subprocess
         self._advised = False  # the core has answered (or failed to) for the current model and data
         self._user_fields: dict[str, Any] = {}  # settings the user (or another page) chose: kept on re-advice
         self._applying_advice = False
@@ -114,7 +113,9 @@ class TrainPage(QWidget):
         set_role(self.start_button, "primary")
         self.start_button.setToolTip("Start a new run with these settings (Ctrl+Return)")
         self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause after this step; nothing is lost (Ctrl+P)")
         self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue a paused run (Ctrl+R)")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after this step, saving a checkpoint you can continue (Ctrl+.)")
         for b in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
@@ -175,8 +176,7 @@ class TrainPage(QWidget):
         self.worker.stderr_line.connect(self._on_stderr)
         self.worker.finished.connect(self._on_worker_finished)
         self.worker.error_occurred.connect(lambda msg: self._fail_to_start(msg))
-        self.advisor.invalid_line.connect(self._advisor_lines.append)
-        self.advisor.finished.connect(self._on_advice)
+        self.advisor.advised.connect(self._on_advice)
         self._advice_timer = QTimer(self)
         self._advice_timer.setSingleShot(True)
         self._advice_timer.setInterval(ADVICE_DELAY_MS)
@@ -188,57 +188,36 @@ class TrainPage(QWidget):
         model = s.model_ref or "no model chosen"
         data = Path(s.data_path).name if s.data_path else "no data chosen"
         self.subtitle.setText(f"Model: {model}   ·   Data: {data}")
-        self._set_running(self.worker.is_running())
         self._advised = False
         if s.model_ref and s.data_path:
             self._advice_timer.start()
         self._set_running(self.worker.is_running())
 
     def request_advice(self) -> None:
-        """Ask the core (in a subprocess) for the preset and memory estimate of this model, data and machine."""
-        if not (self.state.model_ref and self.state.data_path):
-            return
-        # A running check answers for older inputs: starting again supersedes it (WorkerProcess kills it).
-        self._advisor_lines.clear()
-        args = ["doctor", "--model", self.state.model_ref, "--data", self.state.data_path, "--json"]
-        for name, value in sorted(self._user_fields.items()):
-            args += ["--set", f"{name}={value}"]
-        self.estimate.set_busy()
-        self.advisor.start_cli(args)
+        """Ask the core for the preset and memory estimate of this model, data and machine (a subprocess)."""
+        if self.state.model_ref and self.state.data_path:
+            self.estimate.set_busy()
+            self.advisor.request(self.state.model_ref, self.state.data_path, self._user_fields)
 
-    def _on_advice(self, outcome: ProcessOutcome) -> None:
+    def _on_advice(self, advice: Advice) -> None:
         self._advised = True
         self._set_running(self.worker.is_running())
-        try:
-            report = json.loads("\n".join(self._advisor_lines))
-        except json.JSONDecodeError:
-            report = {}
-        if not isinstance(report, dict) or "error" in report or not outcome.was_successful():
-            err = report.get("error", {}) if isinstance(report, dict) else {}
-            self.estimate.set_estimate(None)
-            self.estimate.verdict.setText(
-                "No memory estimate: " + (err.get("message") or "the check of this machine did not finish.")
-            )
+        self.estimate.set_estimate(advice.estimate, advice.notes)
+        if advice.error:
+            self.estimate.verdict.setText(f"No memory estimate: {advice.error}")
+        if advice.preset is None or self.worker.is_running():
             return
-        selection = report.get("selection") if isinstance(report.get("selection"), dict) else report
-        estimate = selection.get("estimate") or report.get("estimate") or report.get("memory")
-        reasons = selection.get("reasons") or report.get("reasons") or []
-        self.estimate.set_estimate(
-            estimate if isinstance(estimate, dict) else None, [str(r) for r in reasons]
-        )
-        preset_data = selection.get("preset") or report.get("preset")
-        if isinstance(preset_data, dict) and not self.worker.is_running():
-            try:
-                suggested = apply_overrides(
-                    Preset.from_dict(preset_data), self._user_fields, source="your settings"
-                )
-            except TuneDeskError:
-                return
-            self._applying_advice = True
-            try:
-                self.state.set_preset(suggested)
-            finally:
-                self._applying_advice = False
+        try:
+            suggested = apply_overrides(
+                Preset.from_dict(advice.preset), self._user_fields, source="your settings"
+            )
+        except TuneDeskError:
+            return
+        self._applying_advice = True
+        try:
+            self.state.set_preset(suggested)
+        finally:
+            self._applying_advice = False
 
     def _on_state_preset(self, preset: Preset | None) -> None:
         if preset is None:
