@@ -52,6 +52,7 @@ class TrainingCurves(QWidget):
         self.train_points: list[tuple[int, float]] = []
         self.val_points: list[tuple[int, float]] = []
         self.lr_points: list[tuple[int, float]] = []
+        self.total_steps = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
@@ -69,9 +70,14 @@ class TrainingCurves(QWidget):
             axis.setTextPen(pg.mkPen(fg))
         plot.setMenuEnabled(False)
         plot.setMinimumHeight(180)
+        plot.getAxis("bottom").enableAutoSIPrefix(False)  # steps are whole numbers: never "x0.001"
+        plot.setLimits(xMin=0)
         return plot
 
     def clear(self) -> None:
+        self.total_steps = 0
+        for plot in (self.loss_plot, self.lr_plot):
+            plot.enableAutoRange()
         self.train_points.clear()
         self.val_points.clear()
         self.lr_points.clear()
@@ -79,6 +85,12 @@ class TrainingCurves(QWidget):
 
     def add_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
+        total = event.get("total_steps")
+        if isinstance(total, int) and total > 0 and total != self.total_steps:
+            # The whole run's width from the start: the curve grows across the plot instead of rescaling.
+            self.total_steps = total
+            for plot in (self.loss_plot, self.lr_plot):
+                plot.setXRange(0, total, padding=0.02)
         if kind == "step":
             self._add(self.train_points, event.get("step"), event.get("loss"))
             self._add(self.lr_points, event.get("step"), event.get("learning_rate"))
@@ -96,9 +108,7 @@ class TrainingCurves(QWidget):
 
     def load_events(self, events: Iterable[dict[str, Any]]) -> None:
         """Replace the curves with a run's history (its events.jsonl)."""
-        self.train_points.clear()
-        self.val_points.clear()
-        self.lr_points.clear()
+        self.clear()
         for event in events:
             self.add_event(event)
         self._timer.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 COLUMNS = ("Step", "Prompt", "Expected", "Model's answer")
@@ -40,6 +41,8 @@ class SamplesView(QTableWidget):
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
+                # Top-aligned: long answers wrap downwards and their first words stay in view.
+                item.setTextAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
                 self.setItem(0, col, item)
         if samples:
             self.resizeRowsToContents()
