@@ -135,7 +135,7 @@ def _hardware_lines(hw: HardwareInfo) -> list[str]:
     if hw.cpu_fp32_gflops and hw.cpu_bf16_gflops:
         faster = "bf16" if hw.cpu_prefers_bf16 else "fp32"
         lines.append(
-            f"             matmul fp32 {hw.cpu_fp32_gflops:.0f} GFLOP/s, bf16 {hw.cpu_bf16_gflops:.0f} GFLOP/s "
+            f"             one core: fp32 {hw.cpu_fp32_gflops:.0f} GFLOP/s, bf16 {hw.cpu_bf16_gflops:.0f} GFLOP/s "
             f"-> trains in {faster} on the CPU"
         )
     lines.append(f"  Memory     {_gb(hw.ram_total_mb)} RAM, {_gb(hw.ram_available_mb)} free")

@@ -64,7 +64,7 @@ class HardwareInfo:
     cpu_physical_cores: int | None = None
     cpu_logical_cores: int | None = None
     cpu_flags: list[str] = field(default_factory=list)  # of: avx2, avx512f, avx512_bf16, amx, neon, bf16
-    cpu_fp32_gflops: float | None = None  # measured matmul throughput (None: not measured)
+    cpu_fp32_gflops: float | None = None  # measured matmul throughput of one core (None: not measured)
     cpu_bf16_gflops: float | None = None
     ram_total_mb: float = 0.0
     ram_available_mb: float = 0.0

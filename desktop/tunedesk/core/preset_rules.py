@@ -57,12 +57,12 @@ def choose_precision(hw: HardwareInfo, device: str, method: str) -> tuple[str, s
     if hw.cpu_prefers_bf16:
         return (
             "bf16",
-            f"Precision bf16: on this CPU it measured {b16:.0f} GFLOP/s against {f32:.0f} for fp32.",
+            f"Precision bf16: a core of this CPU measured {b16:.0f} GFLOP/s in bf16 against {f32:.0f} in fp32.",
         )
     if f32 and b16:
         return (
             "fp32",
-            f"Precision fp32: on this CPU it measured {f32:.0f} GFLOP/s against {b16:.0f} for bf16.",
+            f"Precision fp32: a core of this CPU measured {f32:.0f} GFLOP/s in fp32 against {b16:.0f} in bf16.",
         )
     return "fp32", "Precision fp32, the fast path on most CPUs (the bf16 speed was not measured)."
 
