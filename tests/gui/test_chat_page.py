@@ -26,7 +26,7 @@ def page(qtbot, starter_gguf: Path):
     page.shutdown()
 
 
-def _wait_idle(qtbot, page: ChatPage, timeout: int = 60000) -> None:
+def _wait_idle(qtbot, page: ChatPage, timeout: int = 180000) -> None:
     qtbot.waitUntil(lambda: not any(p.busy for p in page.panes), timeout=timeout)
 
 
@@ -50,7 +50,7 @@ def test_streams_a_real_answer_with_stats(qtbot, page: ChatPage) -> None:
     page.input.setPlainText("What is the capital of France?")
     chunks: list[str] = []
     page.tuned_pane.session.chunk.connect(chunks.append)
-    with qtbot.waitSignal(page.tuned_pane.session.answer_finished, timeout=60000) as blocker:
+    with qtbot.waitSignal(page.tuned_pane.session.answer_finished, timeout=180000) as blocker:
         page.send_button.click()
         assert page.stop_button.isEnabled() and not page.send_button.isEnabled()
     stats = blocker.args[0]
@@ -69,7 +69,7 @@ def test_stop_cancels_mid_answer(qtbot, page: ChatPage) -> None:
     page.max_tokens.setValue(400)
     page.input.setPlainText("Write a long story about a lighthouse keeper and the sea.")
     session = page.tuned_pane.session
-    with qtbot.waitSignal(session.chunk, timeout=60000):
+    with qtbot.waitSignal(session.chunk, timeout=180000):
         page.send()
     with qtbot.waitSignal(session.answer_finished, timeout=30000) as blocker:
         page.stop_button.click()

@@ -118,6 +118,7 @@ class ChatSession(QObject):
             time_to_first_token, cancelled).
         failed(str, str): message and hint when loading or answering failed.
         busy_changed(bool): True while an answer is being produced.
+        ended(): the thread has finished (after `retire` or `close`).
     """
 
     loading = Signal()
@@ -125,6 +126,7 @@ class ChatSession(QObject):
     answer_finished = Signal(dict)
     failed = Signal(str, str)
     busy_changed = Signal(bool)
+    ended = Signal()
     _ask = Signal(str, dict)
     _reset = Signal()
 
@@ -145,6 +147,7 @@ class ChatSession(QObject):
         self._worker = _ChatWorker(model_path, n_ctx, n_threads, system_prompt)
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.finished.connect(self.ended)
         # Queued: the worker's slots run in the chat thread.
         self._ask.connect(self._worker.ask)
         self._reset.connect(self._worker.reset)
@@ -179,6 +182,11 @@ class ChatSession(QObject):
     def reset(self) -> None:
         """Forget the conversation (keeps the model loaded)."""
         self._reset.emit()
+
+    def retire(self) -> None:
+        """Stop any answer and let the thread end on its own; `ended` follows. Never waits."""
+        self.stop()
+        self._thread.quit()
 
     def close(self, wait_ms: int = 3000) -> None:
         """Stop any answer and end the thread; waits at most `wait_ms` (the answer loop checks cancel per chunk)."""

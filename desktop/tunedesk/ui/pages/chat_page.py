@@ -186,10 +186,9 @@ class ChatPane(QFrame):
         old, self.session = self.session, None
         if old is None:
             return
-        old.stop()
-        old._thread.quit()
         self._retired.append(old)
-        old._thread.finished.connect(lambda s=old: self._forget(s))
+        old.ended.connect(lambda s=old: self._forget(s))
+        old.retire()
 
     def _forget(self, session: ChatSession) -> None:
         if session in self._retired:
