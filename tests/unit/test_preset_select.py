@@ -100,6 +100,15 @@ def test_seq_len_comes_from_the_data(smol: ModelInfo) -> None:
     assert select_preset(CPU, smol).preset.seq_len == 512  # no data: the preset's default
 
 
+def test_text_windows_are_counted_at_the_chosen_seq_len(smol: ModelInfo) -> None:
+    # 50 documents of ~500 tokens, measured in 4096-token windows (6 of them): at seq_len 512 there are ~48.
+    text = DataStats(
+        n_examples=6, p95_tokens=480, max_tokens=500, total_tokens=24_600, supervised_tokens=24_600
+    )
+    sel = select_preset(CPU, smol, text)
+    assert sel.preset.seq_len == 512 and any("(44 training examples)" in r for r in sel.reasons)
+
+
 def test_epochs_follow_the_data_size(smol: ModelInfo) -> None:
     tiny = DataStats(n_examples=40, p95_tokens=100, max_tokens=110, total_tokens=4000, supervised_tokens=0)
     sel = select_preset(CPU, smol, tiny)

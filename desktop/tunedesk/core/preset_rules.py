@@ -92,7 +92,9 @@ def train_examples(preset: Preset, data: Any) -> int | None:
     """Training examples after the validation split (as data/split.py sizes it)."""
     if data is None or not getattr(data, "n_examples", 0):
         return None
-    n = int(data.n_examples)
+    # Text is cut into seq_len windows, so at this seq_len there are at least total_tokens / seq_len of them
+    # (the stats may have counted longer windows); chat rows are one example each.
+    n = max(int(data.n_examples), math.ceil(int(getattr(data, "total_tokens", 0) or 0) / preset.seq_len))
     n_val = min(preset.val_max, round(n * preset.val_fraction)) if n >= 10 else 0
     return max(1, n - n_val)
 

@@ -204,7 +204,9 @@ def select_preset(
     reasons.append(
         (
             ("batch_size", "grad_accum"),
-            f"Batch {preset.batch_size} x {preset.grad_accum} accumulation steps = {eff} examples per update"
+            f"Batch {preset.batch_size} x {preset.grad_accum} accumulation steps = {eff} example"
+            + ("s" if eff > 1 else "")
+            + " per update"
             + (f" ({n_train} training examples)." if n_train else "."),
         )
     )
