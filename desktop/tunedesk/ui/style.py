@@ -101,7 +101,8 @@ def stylesheet(dark: bool) -> str:
     QListWidget#sidebar::item:disabled {{ color: {muted}; }}
     QPushButton {{ padding: 6px 14px; border-radius: 6px; border: 1px solid {border}; background: {card}; }}
     QPushButton:hover {{ border-color: {ACCENT}; }}
-    QPushButton:disabled {{ color: {muted}; background: transparent; }}
+    QPushButton:disabled {{ color: {"#5d6067" if dark else "#b0b3b9"}; background: transparent;
+        border-color: {border}; }}
     QPushButton[role="primary"] {{ background: {ACCENT}; color: white; border: 1px solid {ACCENT};
         font-weight: 600; }}
     QPushButton[role="primary"]:disabled {{ background: {border}; border-color: {border}; color: {muted}; }}

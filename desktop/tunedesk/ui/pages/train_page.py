@@ -147,7 +147,7 @@ class TrainPage(QWidget):
         right.addWidget(details)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
-        right.setSizes([470, 300])
+        right.setSizes([560, 230])
         right.setChildrenCollapsible(False)
 
         split = QSplitter(Qt.Orientation.Horizontal)

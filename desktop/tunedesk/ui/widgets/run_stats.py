@@ -90,3 +90,5 @@ class RunStats(QWidget):
             if ev.get("status") in ("completed", "early_stopped"):
                 self.progress.setValue(self.progress.maximum())
                 self.values["eta"].setText("done")
+            else:
+                self.values["eta"].setText("–")  # nothing is left to wait for
