@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import worker_env
 from tunedesk.core.model_cache import _publish, cache_folder, gguf_digest, load_tokenizer, materialize
 from tunedesk.core.models import SOURCE_MARKER, list_local_models, model_info, resolve_model
+from tunedesk.core.paths import models_dir
 from tunedesk.core.vendor import converter_dir, require_converter
 
 
@@ -140,3 +142,24 @@ def test_concurrent_materialize_gives_one_complete_folder_equal_to_the_original(
         "model.norm.weight",
     ):
         assert torch.allclose(original[name], restored[name]), name
+
+
+def test_gguf_transformers_cannot_load_is_flagged_and_refused(tmp_path: Path) -> None:
+    import gguf
+    import numpy as np
+
+    path = tmp_path / "odd.gguf"
+    writer = gguf.GGUFWriter(str(path), "rwkv6")
+    writer.add_block_count(1)
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+    info = model_info(resolve_model(str(path)))
+    assert info.params == 32 and info.exportable is False and "cannot load 'rwkv6'" in info.export_note
+    with pytest.raises(TuneDeskError) as err:
+        materialize(resolve_model(str(path)), log=lambda _m: None)
+    assert err.value.kind == "bad_model" and "odd.gguf" in err.value.message
+    assert not any(p.name.startswith(".odd") and p.suffix == ".tmp" for p in models_dir().iterdir())

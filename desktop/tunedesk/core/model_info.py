@@ -17,9 +17,16 @@ from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.exportability import export_check
 from tunedesk.core.models import ModelSource, weight_files
 
-# GGUF's general.architecture -> (transformers model_type, architecture class), for the common ones; others
-# are looked up in transformers' own table (which imports torch, so only when needed).
+# GGUF's general.architecture -> (transformers model_type, architecture class): the architectures whose GGUF
+# files transformers can de-quantize (its GGUF_SUPPORTED_ARCHITECTURES, causal LMs only). A static table, so
+# reading a GGUF's facts never imports torch (the GUI calls this).
 GGUF_ARCHS = {
+    "gpt-oss": ("gpt_oss", "GptOssForCausalLM"),
+    "lfm2": ("lfm2", "Lfm2ForCausalLM"),
+    "mamba": ("mamba", "MambaForCausalLM"),
+    "nemotron": ("nemotron", "NemotronForCausalLM"),
+    "gemma4": ("gemma4_text", "Gemma4ForCausalLM"),
+    "minimax-m2": ("minimax_m2", "MiniMaxM2ForCausalLM"),
     "llama": ("llama", "LlamaForCausalLM"),
     "mistral": ("mistral", "MistralForCausalLM"),
     "qwen2": ("qwen2", "Qwen2ForCausalLM"),
@@ -176,11 +183,7 @@ def folder_info(source: ModelSource) -> ModelInfo:
 def _gguf_arch(arch: str, name: str) -> tuple[str, str]:
     if arch == "llama" and "mistral" in name.lower():
         arch = "mistral"  # llama.cpp stores Mistral as llama; transformers tells them apart the same way
-    if arch in GGUF_ARCHS:
-        return GGUF_ARCHS[arch]
-    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-
-    return arch, MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.get(arch, "")
+    return GGUF_ARCHS.get(arch, (arch, ""))  # "": transformers cannot de-quantize it for training
 
 
 def gguf_info(source: ModelSource) -> ModelInfo:
@@ -238,7 +241,16 @@ def gguf_info(source: ModelSource) -> ModelInfo:
         needs_trust_remote_code=False,
         weights_format="gguf",
     )
-    info.exportable, info.export_note = export_check(info.architecture)
+    if architecture:
+        info.exportable, info.export_note = export_check(info.architecture)
+    else:
+        info.exportable, info.export_note = (
+            False,
+            (
+                f"transformers cannot load '{arch}' GGUF files for training; use the model's original Hugging Face "
+                "folder instead."
+            ),
+        )
     return info
 
 
