@@ -14,6 +14,7 @@ bf16 at a third of fp32's speed on CPUs without bf16 units.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,15 +91,14 @@ def pick_precision(preset: Preset, device: str) -> Precision:
     return Precision(device, load, half, half == torch.float16)
 
 
-def check_method_runs_here(preset: Preset, device: str, hint: str) -> None:
+def check_method_runs_here(preset: Preset, device: str, hint: Callable[[], str]) -> None:
     """Fail early, with a way forward, for a method this machine cannot run."""
     if preset.method != "qlora":
         return
     if device != "cuda":
         raise TuneDeskError(
             f"QLoRA needs an NVIDIA GPU (CUDA); this run would train on {device}.",
-            hint=hint
-            or "Use --set method=lora: on this machine it trains the same kind of adapter in full precision.",
+            hint=hint(),
             kind="method_unavailable",
             where={"field": "method"},
         )

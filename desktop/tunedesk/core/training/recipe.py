@@ -73,7 +73,7 @@ def setup(run_dir: str | Path) -> Setup:
     config = load_config(layout.root)
     preset = config.preset
     device = pick_device(config.device)
-    check_method_runs_here(preset, device, unavailable_hint(preset, config.model))
+    check_method_runs_here(preset, device, lambda: unavailable_hint(preset, config.model))
     precision = pick_precision(preset, device)
     ckpt.clean_partial(layout)
 

@@ -76,10 +76,18 @@ def oom_error(preset: Preset, device: str, exc: BaseException) -> TuneDeskError:
 
 
 def unavailable_hint(preset: Preset, model_ref: str) -> str:
-    """What to do instead of a method this machine cannot run."""
-    if preset.method == "qlora":
-        return (
-            "Use --set method=lora: LoRA trains the same kind of adapter without 4-bit quantization and "
-            "works on CPUs and every GPU (it needs about 2-3x the memory of QLoRA for the base weights)."
+    """What to do instead of a method this machine cannot run: the preset selector's nearest workable preset
+    when it can tell, else plain LoRA (which runs everywhere)."""
+    fallback = "Use --set method=lora: it trains the same kind of adapter without 4-bit quantization and runs on CPUs and every GPU."
+    try:
+        from tunedesk.core.hardware import probe_hardware
+        from tunedesk.core.models import model_info, resolve_model
+        from tunedesk.core.preset_select import nearest_workable
+
+        name, why = nearest_workable(
+            probe_hardware(), model_info(resolve_model(model_ref)), None, preset.method
         )
-    return "Choose another method with --set method=lora."
+    except Exception:  # the hint must never hide the error it explains
+        log.debug("no nearest workable preset", exc_info=True)
+        return fallback
+    return f"Use the '{name}' preset instead (--preset {name}): {why}"

@@ -1,0 +1,79 @@
+"""Every training method builds, computes a loss and trains on the tiny model; the fast loss is exact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.presets import Preset
+from tunedesk.core.training.batching import Batch, collate
+from tunedesk.core.training.loss import LossFunction
+from tunedesk.core.training.model_setup import (
+    check_method_runs_here,
+    count_parameters,
+    load_model,
+    pick_precision,
+)
+
+
+def _batch() -> Batch:
+    class Ex:
+        def __init__(self, n: int, start: int) -> None:
+            self.input_ids = list(range(100, 100 + n))
+            self.labels = [-100] * start + self.input_ids[start:]
+
+    return collate([Ex(12, 5), Ex(7, 3)], pad_id=0)
+
+
+@pytest.mark.parametrize("method", ["lora", "dora", "full", "ia3", "prefix"])
+def test_method_trains(method: str, tiny_model_dir: Path) -> None:
+    preset = Preset(method=method, target_modules="attention", lora_dropout=0.0)
+    torch.manual_seed(0)
+    model = load_model(tiny_model_dir, preset, pick_precision(preset, "cpu"))
+    trainable, total = count_parameters(model)
+    assert 0 < trainable <= total and (trainable == total) == (method == "full")
+    loss_fn = LossFunction(model, method)
+    assert loss_fn.fast == (method != "prefix")
+    batch = _batch()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-2)
+    losses = []
+    for _ in range(3):
+        loss_sum, count = loss_fn(batch)
+        assert count == batch.label_tokens == 7 + 4 - 2 + 2  # shifted labels: 11 - 2 rows' first label
+        (loss_sum / count).backward()
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in params)
+        opt.step()
+        opt.zero_grad()
+        losses.append(float(loss_sum) / count)
+    assert losses[-1] < losses[0]
+
+
+def test_fast_loss_equals_the_plain_forward(tiny_model_dir: Path) -> None:
+    preset = Preset(method="lora", lora_dropout=0.0)
+    model = load_model(tiny_model_dir, preset, pick_precision(preset, "cpu")).eval()
+    batch = _batch()
+    loss_sum, count = LossFunction(model, "lora")(batch)
+    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits[:, :-1]
+    plain = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), batch.labels[:, 1:].reshape(-1)
+    )
+    assert float(loss_sum) / count == pytest.approx(float(plain), rel=1e-5)
+
+
+def test_attention_targets_are_the_qkvo_projections(tiny_model_dir: Path) -> None:
+    model = load_model(
+        tiny_model_dir, Preset(method="lora", target_modules="attention"), pick_precision(Preset(), "cpu")
+    )
+    adapted = {n.split(".lora_A")[0].rsplit(".", 1)[-1] for n, _ in model.named_parameters() if "lora_A" in n}
+    assert adapted == {"q_proj", "k_proj", "v_proj", "o_proj"}
+
+
+def test_qlora_needs_cuda() -> None:
+    with pytest.raises(TuneDeskError) as info:
+        check_method_runs_here(Preset(method="qlora"), "cpu", lambda: "use lora")
+    assert info.value.kind == "method_unavailable" and info.value.hint == "use lora"
+    check_method_runs_here(Preset(method="lora"), "cpu", lambda: "unused")
