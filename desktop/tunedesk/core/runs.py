@@ -45,6 +45,9 @@ class RunConfig:
     name: str = ""  # a human name for the run
     data_sha256: str = ""
     notes: str = ""
+    # Off unless the user explicitly asked: pickle weights can run code, and so can remote model code.
+    allow_pickle: bool = False
+    trust_remote_code: bool = False
     version: int = CONFIG_VERSION
 
     def to_dict(self) -> dict[str, Any]:
