@@ -77,3 +77,24 @@ def test_qlora_needs_cuda() -> None:
         check_method_runs_here(Preset(method="qlora"), "cpu", lambda: "use lora")
     assert info.value.kind == "method_unavailable" and info.value.hint == "use lora"
     check_method_runs_here(Preset(method="lora"), "cpu", lambda: "unused")
+
+
+def test_packed_rows_attend_per_example(tiny_model_dir: Path) -> None:
+    """A packed row's loss is the sum of its examples' losses: no example sees the one before it."""
+    from tunedesk.core.data.encode import Example
+    from tunedesk.core.data.packing import pack_examples
+
+    preset = Preset(method="lora", lora_dropout=0.0)
+    model = load_model(tiny_model_dir, preset, pick_precision(preset, "cpu")).eval()
+    loss_fn = LossFunction(model, "lora")
+    a = Example(list(range(200, 210)), [-100] * 4 + list(range(204, 210)))
+    b = Example(list(range(300, 306)), [-100] * 2 + list(range(302, 306)))
+    packs = pack_examples([a, b], seq_len=64)
+    assert len(packs) == 1
+    with torch.no_grad():
+        packed, n_packed = loss_fn(collate(packs + [Example([5, 6, 7], [-100, 6, 7])], pad_id=0))
+        sep_a, n_a = loss_fn(collate([a], pad_id=0))
+        sep_b, n_b = loss_fn(collate([b], pad_id=0))
+        third, n_c = loss_fn(collate([Example([5, 6, 7], [-100, 6, 7])], pad_id=0))
+    assert n_packed == n_a + n_b + n_c
+    assert float(packed) == pytest.approx(float(sep_a + sep_b + third), rel=1e-5)

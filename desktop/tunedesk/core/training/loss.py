@@ -46,7 +46,10 @@ class LossFunction:
         count = int(keep.sum())
         kwargs: dict[str, Any] = {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask}
         if batch.position_ids is not None:
+            # Packed rows: transformers builds per-example (block-diagonal) attention from position_ids
+            # resets, but only without a 2D mask. Right-padding needs none: no real token attends forward.
             kwargs["position_ids"] = batch.position_ids
+            kwargs["attention_mask"] = None
         if self.body is not None:
             hidden = self.body(**kwargs, use_cache=False).last_hidden_state[:, :-1]
             logits = self.head(hidden[keep])

@@ -62,7 +62,7 @@ def oom_error(preset: Preset, device: str, exc: BaseException) -> TuneDeskError:
         f"The {where} ran out of memory while training (batch_size {preset.batch_size}, seq_len {preset.seq_len}, "
         f"{preset.method}): {exc}".rstrip(": "),
         hint=(
-            "Resume with less memory per step: `tunedesk train ... "
+            "Start the run again with less memory per step: `tunedesk train ... "
             + options[0]
             + "`"
             + (" (or also " + "; ".join(options[1:]) + ")" if len(options) > 1 else "")
