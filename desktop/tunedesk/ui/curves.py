@@ -18,6 +18,11 @@ from tunedesk.ui.style import LR_COLOR, TRAIN_COLOR, VAL_COLOR, is_dark
 REDRAW_MS = 150  # a burst of step events is drawn once, not once per event
 
 
+class _ScientificAxis(pg.AxisItem):
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return [f"{v * scale:.1e}" if v else "0" for v in values]
+
+
 class TrainingCurves(QWidget):
     """Two plots side by side: loss (training and validation) and learning rate, against the step."""
 
@@ -31,7 +36,8 @@ class TrainingCurves(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
         self.loss_plot = self._plot("Loss", bg, fg)
-        self.lr_plot = self._plot("Learning rate", bg, fg)
+        # Learning rates are ~1e-4: scientific tick labels ("1.5e-04") instead of "0.00015".
+        self.lr_plot = self._plot("Learning rate", bg, fg, {"left": _ScientificAxis("left")})
         self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
         self.train_curve = self.loss_plot.plot([], [], name="training", pen=pg.mkPen(TRAIN_COLOR, width=2))
         self.val_curve = self.loss_plot.plot(
@@ -45,8 +51,6 @@ class TrainingCurves(QWidget):
             symbolPen=None,
         )
         self.lr_curve = self.lr_plot.plot([], [], pen=pg.mkPen(LR_COLOR, width=2))
-        # Learning rates are ~1e-4: scientific tick labels instead of "0.0001".
-        self.lr_plot.getAxis("left").enableAutoSIPrefix(True)
         layout.addWidget(self.loss_plot, 3)
         layout.addWidget(self.lr_plot, 2)
         self.train_points: list[tuple[int, float]] = []
@@ -59,8 +63,10 @@ class TrainingCurves(QWidget):
         self._timer.timeout.connect(self.redraw)
 
     @staticmethod
-    def _plot(title: str, bg: str, fg: str) -> pg.PlotWidget:
-        plot = pg.PlotWidget(background=bg)
+    def _plot(
+        title: str, bg: str, fg: str, axis_items: dict[str, pg.AxisItem] | None = None
+    ) -> pg.PlotWidget:
+        plot = pg.PlotWidget(background=bg, axisItems=axis_items)
         plot.setTitle(title, color=fg, size="10pt")
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setLabel("bottom", "step", color=fg)
@@ -71,7 +77,6 @@ class TrainingCurves(QWidget):
         plot.setMenuEnabled(False)
         plot.setMinimumHeight(180)
         plot.getAxis("bottom").enableAutoSIPrefix(False)  # steps are whole numbers: never "x0.001"
-        plot.setLimits(xMin=0)
         return plot
 
     def clear(self) -> None:

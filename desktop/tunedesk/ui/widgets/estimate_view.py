@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from tunedesk.ui.style import set_role
@@ -48,7 +49,9 @@ class EstimateView(QWidget):
         set_role(self.reasons, "help")
         self.reasons.hide()
         for w in (self.verdict, self.detail, self.why_button, self.reasons):
-            layout.addWidget(w)
+            layout.addWidget(
+                w, 0, Qt.AlignmentFlag.AlignLeft if w is self.why_button else Qt.AlignmentFlag(0)
+            )
         self.fits: bool | None = None
 
     def set_busy(self, text: str = "Estimating memory for this machine…") -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from tunedesk.core.errors import TuneDeskError
@@ -67,7 +67,7 @@ class PresetForm(QWidget):
         set_role(self.advanced_button, "link")
         self.advanced_button.setCheckable(True)
         self.advanced_button.toggled.connect(self._toggle_advanced)
-        layout.addWidget(self.advanced_button)
+        layout.addWidget(self.advanced_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.advanced = QWidget()
         adv = QVBoxLayout(self.advanced)
         adv.setContentsMargins(0, 0, 0, 0)
