@@ -98,3 +98,33 @@ def test_packed_rows_attend_per_example(tiny_model_dir: Path) -> None:
         third, n_c = loss_fn(collate([Example([5, 6, 7], [-100, 6, 7])], pad_id=0))
     assert n_packed == n_a + n_b + n_c
     assert float(packed) == pytest.approx(float(sep_a + sep_b + third), rel=1e-5)
+
+
+def test_batched_samples_match_one_by_one(tiny_model_dir: Path) -> None:
+    """Left-padded batched generation answers each prompt as it would be answered alone."""
+    from tunedesk.core.data.records import Record
+    from tunedesk.core.training.loss import sample_answers
+    from tunedesk.core.training.model_setup import load_tokenizer
+
+    preset = Preset(method="lora")
+    precision = pick_precision(preset, "cpu")
+    model = load_model(tiny_model_dir, preset, precision)
+    tok = load_tokenizer(tiny_model_dir)
+    records = [
+        Record(1, "chat", [{"role": "user", "content": "Short?"}, {"role": "assistant", "content": "Yes."}]),
+        Record(
+            2,
+            "chat",
+            [
+                {"role": "user", "content": "A much longer question " * 5},
+                {"role": "assistant", "content": "No."},
+            ],
+        ),
+        Record(3, "text", text="one two three four five six"),
+    ]
+    together = sample_answers(model, tok, records, 6, precision)
+    alone = [sample_answers(model, tok, [r], 6, precision)[0] for r in records]
+    assert together == alone
+    assert [s["reference"] for s in together] == ["Yes.", "No.", "four five six"]
+    assert together[2]["prompt"] == "one two three"
+    assert model.training  # back in training mode afterwards
