@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import worker_command
+from tunedesk.core.runs import RunLayout
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
@@ -98,6 +99,11 @@ def describe_check(key: str, value: Any) -> tuple[str, str]:
     if isinstance(value, dict):
         return label, ", ".join(f"{k}: {describe_check(k, v)[1]}" for k, v in value.items())
     return label, str(value)
+
+
+def _has_weights(folder: Path) -> bool:
+    """An adapter (adapter_config.json) or a full model (config.json) was saved there."""
+    return (folder / "adapter_config.json").is_file() or (folder / "config.json").is_file()
 
 
 def _recommended_quant(run_dir: str) -> tuple[str, str]:
@@ -325,6 +331,7 @@ class ExportPage(QWidget):
 
     def _update_for_run(self) -> None:
         self.start_button.setEnabled(bool(self.run_dir))
+        self._show_checkpoints()
         if self.run_dir == self._recommended_for:
             return  # same run as before: keep the user's choice
         self._recommended_for = self.run_dir
@@ -343,6 +350,18 @@ class ExportPage(QWidget):
                 pass  # the page is gone
 
         threading.Thread(target=work, name="export-recommend", daemon=True).start()
+
+    def _show_checkpoints(self) -> None:
+        """Offer only the checkpoints the run has (a run stopped before its first check has no best/)."""
+        if not self.run_dir:
+            return
+        layout = RunLayout(Path(self.run_dir))
+        best, final = _has_weights(layout.best), _has_weights(layout.adapter)
+        only_one = best != final
+        self.best_radio.setEnabled(best or not only_one)
+        self.final_radio.setEnabled(final or not only_one)
+        if only_one:
+            (self.best_radio if best else self.final_radio).setChecked(True)
 
     @Slot(str, str, str)
     def _on_recommendation(self, run_dir: str, recommended: str, reason: str) -> None:
