@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QFile, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QShowEvent
+from PySide6.QtGui import QColor, QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -46,6 +46,17 @@ STATUS_TEXT = {
     "cancelled": "Cancelled",
     "failed": "Failed",
     "crashed": "Stopped unexpectedly",
+}
+
+
+# A glance down the Status column tells what needs attention.
+STATUS_COLORS = {
+    "running": "#3d6fe0",
+    "paused": "#b7791f",
+    "completed": "#2e9d5b",
+    "early_stopped": "#2e9d5b",
+    "failed": "#d0453b",
+    "crashed": "#d0453b",
 }
 
 
@@ -156,6 +167,8 @@ class RunsPage(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, str(run.path))
                 if col == 0:
                     item.setToolTip(str(run.path))
+                if col == 1 and run.status in STATUS_COLORS:
+                    item.setForeground(QColor(STATUS_COLORS[run.status]))
                 self.table.setItem(row, col, item)
         self.table.setVisible(bool(self.runs))
         self.empty.setVisible(not self.runs)
@@ -183,8 +196,12 @@ class RunsPage(QWidget):
         if run is None:
             self.curves.clear()
             self.curves_card.set_title("Curves")
+            self.curves_card.set_subtitle("Select a run to see how its training went.")
             return
         self.curves_card.set_title(f"Curves of {run.name}")
+        self.curves_card.set_subtitle(
+            f"{run.model} on {Path(run.data).name}: loss and learning rate by step."
+        )
         self.curves.load_events(read_events(RunLayout(run.path).events))
 
     def _update_buttons(self) -> None:
