@@ -128,3 +128,22 @@ def test_batched_samples_match_one_by_one(tiny_model_dir: Path) -> None:
     assert [s["reference"] for s in together] == ["Yes.", "No.", "four five six"]
     assert together[2]["prompt"] == "one two three"
     assert model.training  # back in training mode afterwards
+
+
+def test_sample_answers_stop_when_asked(tiny_model_dir: Path) -> None:
+    """A cancel during the (slow, on a CPU) sample answers cuts them short after one token."""
+    from tunedesk.core.data.records import Record
+    from tunedesk.core.training.loss import sample_answers
+    from tunedesk.core.training.model_setup import load_tokenizer
+
+    preset = Preset(method="lora")
+    precision = pick_precision(preset, "cpu")
+    model = load_model(tiny_model_dir, preset, precision)
+    tok = load_tokenizer(tiny_model_dir)
+    record = Record(1, "text", text="one two three four five six")
+    full = sample_answers(model, tok, [record], 8, precision)[0]["answer"]
+    asked: list[int] = []
+    cut = sample_answers(model, tok, [record], 8, precision, stop=lambda: asked.append(1) is None)[0][
+        "answer"
+    ]
+    assert len(tok(full)["input_ids"]) > 1 and len(tok(cut)["input_ids"]) <= 1 and asked

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -112,15 +112,31 @@ def sample_prompt(record: Any, tokenizer: Any) -> tuple[str, str, list[int]]:
     return shown, reference, list(tokenizer(shown)["input_ids"])
 
 
+def _stopping(stop: Callable[[], bool] | None) -> Any:
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class AskToStop(StoppingCriteria):
+        def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
+            flag = bool(stop and stop())
+            return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([AskToStop()] if stop else [])
+
+
 @torch.no_grad()
 def sample_answers(
-    model: Any, tokenizer: Any, records: Sequence[Any], max_tokens: int, precision: Precision
+    model: Any,
+    tokenizer: Any,
+    records: Sequence[Any],
+    max_tokens: int,
+    precision: Precision,
+    stop: Callable[[], bool] | None = None,
 ) -> list[dict[str, str]]:
     """Greedy answers to the first validation prompts: [{prompt, reference, answer}].
 
     All prompts go through one batched generate call (left-padded): on a CPU one call for three prompts
     costs little more than one. Greedy decoding draws no random numbers, so sampling does not disturb a
-    resumable run's RNG stream.
+    resumable run's RNG stream. `stop` is asked after each token; True ends generation early.
     """
     if not records:
         return []
@@ -144,6 +160,7 @@ def sample_answers(
                 do_sample=False,
                 use_cache=True,
                 pad_token_id=pad,
+                stopping_criteria=_stopping(stop),
             )
     finally:
         model.train(was_training)

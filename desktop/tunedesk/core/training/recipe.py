@@ -154,7 +154,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     if s.rng is not None:
         ckpt.restore_rng(s.rng)
     if state.step == 0 and not state.history:
-        state.base_val_loss = _evaluate(s, callback, eval_every)  # the base model's score: step 0
+        state.base_val_loss = _evaluate(s, callback, control)  # the base model's score: step 0
     status = "completed"
     saved_step = s.resumed_from if s.resumed_from is not None else -1
     clock = TrainingClock(state.elapsed)
@@ -177,7 +177,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
         evaluated = state.step % eval_every == 0 or state.step == s.total_steps
         is_best = False
         if evaluated:
-            _evaluate(s, callback, eval_every)
+            _evaluate(s, callback, control)
             is_best = state.best_step == state.step
         if (
             is_best
@@ -266,16 +266,24 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
     }
 
 
-def _evaluate(s: Setup, callback: TrainingCallback, eval_every: int) -> float | None:
+def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float | None:
     """Validation loss (+ sample answers) at the current step; updates the early-stopping state."""
     state, preset = s.state, s.preset
     val_loss = validation_loss(
         s.loss_fn, s.data.val, preset.batch_size, s.tokenizer.pad_token_id, s.precision
     )
     samples = []
-    if preset.sample_prompts > 0 and s.data.val_records:
+
+    def cancelled() -> bool:
+        # Sample answers take long on a CPU: a cancel cuts them short instead of waiting for them.
+        control.poll()
+        return control.cancelled
+
+    if preset.sample_prompts > 0 and s.data.val_records and not cancelled():
         records = s.data.val_records[: preset.sample_prompts]
-        samples = sample_answers(s.model, s.tokenizer, records, preset.sample_max_tokens, s.precision)
+        samples = sample_answers(
+            s.model, s.tokenizer, records, preset.sample_max_tokens, s.precision, stop=cancelled
+        )
     is_best = False
     if state.step > 0 and val_loss is not None and math.isfinite(val_loss):
         if state.best_val_loss is None or val_loss < state.best_val_loss:
