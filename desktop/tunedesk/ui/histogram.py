@@ -66,7 +66,9 @@ class TokenHistogram(pg.PlotWidget):
         self.addItem(self._bars)
         if seq_len:
             self._cut.setValue(seq_len)
-            self._cut.label.setFormat(f"cut-off {seq_len}")  # seq_len: longer rows are truncated
+            text = f"cut-off {seq_len}"  # seq_len: longer rows are truncated
+            self._cut.label.setFormat(text)
+            self._cut.label.setText(text)  # setFormat alone skips the update while the plot is hidden
             self._cut.show()
         right = max(edges[-1], (seq_len or 0) * 1.05)
         self.setXRange(edges[0], right, padding=0.02)
