@@ -20,6 +20,7 @@ class TrainingClock:
         self.before = before
         self.start = time.monotonic()
         self.paused_for = 0.0
+        self.one_off = 0.0  # counted as training time, but not in the time per step (the base model's check)
         self.step_seconds = 0.0
         self.step_tokens = 0
         self.steps = 0
@@ -37,7 +38,7 @@ class TrainingClock:
 
     def seconds_per_step(self) -> float:
         # Wall time per step including evals and checkpoints: what the ETA must account for.
-        done_here = time.monotonic() - self.start - self.paused_for
+        done_here = time.monotonic() - self.start - self.paused_for - self.one_off
         return done_here / self.steps if self.steps else 0.0
 
     @contextlib.contextmanager
@@ -48,3 +49,12 @@ class TrainingClock:
             yield
         finally:
             self.paused_for += time.monotonic() - t0
+
+    @contextlib.contextmanager
+    def not_per_step(self) -> Iterator[None]:
+        """Time spent inside is training time, but not part of the time per step the ETA uses."""
+        t0 = time.monotonic()
+        try:
+            yield
+        finally:
+            self.one_off += time.monotonic() - t0

@@ -153,11 +153,12 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     )
     if s.rng is not None:
         ckpt.restore_rng(s.rng)
+    clock = TrainingClock(state.elapsed)
     if state.step == 0 and not state.history:
-        state.base_val_loss = _evaluate(s, callback, control)  # the base model's score: step 0
+        with clock.not_per_step():
+            state.base_val_loss = _evaluate(s, callback, control)  # the base model's score: step 0
     status = "completed"
     saved_step = s.resumed_from if s.resumed_from is not None else -1
-    clock = TrainingClock(state.elapsed)
     s.model.train()
     while state.step < s.total_steps:
         control.poll()
