@@ -105,3 +105,18 @@ def test_new_chat_and_a_broken_model_file(qtbot, page: ChatPage, tmp_path: Path)
     assert role == "error" and "broken.gguf" in text
     page.new_chat()
     assert page.tuned_pane.messages == []
+
+
+def test_follows_the_exported_gguf_and_the_runs_base(
+    qtbot, page: ChatPage, starter_gguf: Path, tmp_path
+) -> None:
+    from tunedesk.core.runs import RunConfig, create_run
+
+    exported = tmp_path / "model-q8_0.gguf"
+    exported.write_bytes(starter_gguf.read_bytes())
+    page.state.set_gguf_path(str(exported))
+    assert page.tuned_pane.model_path == str(exported)
+    assert exported.name in page.model_label.text()
+    run = create_run(RunConfig(model=str(starter_gguf), data="x.jsonl"), tmp_path / "run")
+    page.state.set_run_dir(str(run.root))
+    assert page.base_pane.model_path == str(starter_gguf)

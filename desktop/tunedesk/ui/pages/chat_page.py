@@ -7,8 +7,6 @@ trimming and stop words live in the engine; here are only widgets and the sampli
 
 from __future__ import annotations
 
-import html
-import json
 from html import escape
 from pathlib import Path
 
@@ -18,7 +16,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -54,9 +51,12 @@ def _starter_path() -> str:
 
 def _base_gguf_for_run(run_dir: str) -> str:
     """The GGUF of the run's base model when it has one (the starter, or a .gguf file); else the starter."""
+    from tunedesk.core.errors import TuneDeskError
+    from tunedesk.core.runs import load_config
+
     try:
-        model = json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8")).get("model", "")
-    except (OSError, ValueError):
+        model = load_config(run_dir).model
+    except TuneDeskError:
         model = ""
     if model.lower().endswith(".gguf") and Path(model).is_file():
         return model
@@ -76,7 +76,7 @@ def _help(text: str) -> QLabel:
 
 
 def _bubble(role: str, text: str) -> str:
-    body = html.escape(text).replace("\n", "<br>") or "<i>…</i>"
+    body = escape(text).replace("\n", "<br>") or "<i>…</i>"
     if role == "user":
         return (
             '<table width="100%" cellspacing="0" cellpadding="10" style="margin:6px 0"><tr>'
@@ -337,8 +337,6 @@ class ChatPage(QWidget):
 
     def _settings_card(self) -> QWidget:
         box, lay = _card("Answer settings")
-        form = QFormLayout()
-        form.setVerticalSpacing(4)
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setPlaceholderText("e.g. You are a helpful assistant. Answer briefly.")
         # A plain default: small models answer far worse with no system prompt at all.
