@@ -372,7 +372,7 @@ class ExportPage(QWidget):
             radio.setText(f"{name}  (recommended)" if name == recommended else name)
         if recommended in self.quant_radios and not self.quant_group.checkedButton():
             self.quant_radios[recommended].setChecked(True)  # never overrides a choice the user made
-            self.recommend_label.setText(f"Recommended: {recommended}. {reason}".strip())
+        self.recommend_label.setText(f"Recommended: {recommended}. {reason}".strip())
 
     def _browse_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a run folder")
@@ -451,7 +451,7 @@ class ExportPage(QWidget):
             return
         icon, label = self.stage_rows[stage]
         icon.setText(ICONS.get(status, "○"))
-        icon.setProperty("status", status)
+        set_role(icon, {"done": "good", "failed": "bad"}.get(status, "heading"))
         text = dict(STAGES)[stage]
         label.setText(f"<b>{text}</b><br><span>{message}</span>" if message else text)
 
