@@ -13,6 +13,8 @@ from .train_helpers import make_run, of, run_worker
 pytestmark = pytest.mark.e2e
 
 
+# About a minute on an idle 2-core CPU; the generous limit is for shared, busy CI machines.
+@pytest.mark.timeout(2400)
 def test_starter_model_validation_loss_falls_below_base(tmp_path: Path, starter_gguf: Path) -> None:
     run = make_run(
         tmp_path / "run", "starter", sample_dataset(),
