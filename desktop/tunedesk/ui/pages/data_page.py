@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -173,6 +173,9 @@ class DataPage(QWidget):
         root.addWidget(split, 1)
         root.addWidget(self._split_card())
 
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
         state.model_changed.connect(lambda _m: self._start_inspect())
         state.preset_changed.connect(self._show_preset)
         self._show_preset(state.preset)
