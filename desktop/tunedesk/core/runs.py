@@ -5,6 +5,7 @@ Layout of ``<runs>/<run-id>/`` (documented for users in README.md):
     config.json            everything needed to reproduce the run (RunConfig)
     events.jsonl           every protocol event the worker emitted, in order
     worker.log             the worker's log (also on its stderr)
+    stderr.log             the worker's stderr when the app started it detached (a hard crash's traceback)
     worker.pid             present while a worker runs this folder: {"pid", "host", "started"}
     control                a control file the GUI/CLI may write: pause | resume | cancel
     data/                  the prepared split: train.jsonl, val.jsonl (so a resume sees the same data)
@@ -264,7 +265,8 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
     if status in ("running", "paused") and not worker_alive(layout):
         status = "crashed"
     has_ckpt = layout.checkpoints.is_dir() and any(layout.checkpoints.glob("step-*"))
-    resumable = status in ("crashed", "cancelled", "failed", "new") and (has_ckpt or status == "new")
+    # A run stopped before its first checkpoint still resumes: it restarts from its stored split.
+    resumable = status in ("crashed", "cancelled", "new") or (status == "failed" and has_ckpt)
     return RunSummary(
         path=layout.root,
         name=cfg.get("name") or layout.root.name,
