@@ -282,6 +282,7 @@ class ExportPage(QWidget):
         )
         self.modelfile = QPlainTextEdit()
         self.modelfile.setReadOnly(True)
+        self.modelfile.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # a file to copy, not prose
         self.modelfile.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.modelfile.setMinimumHeight(140)
         lay.addWidget(self.modelfile, 1)
@@ -471,7 +472,9 @@ class ExportPage(QWidget):
 
     def _show_checks(self, detail: dict) -> None:
         self._clear_checks()
-        for i, (key, value) in enumerate(detail.items()):
+        order = list(CHECK_LABELS)  # the most telling checks first, whatever order the event carried
+        items = sorted(detail.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        for i, (key, value) in enumerate(items):
             label, shown = describe_check(key, value)
             value_label = QLabel(shown)
             value_label.setObjectName("checkValue")
