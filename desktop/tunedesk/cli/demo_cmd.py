@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tunedesk.cli.event_stream import EventStream
 from tunedesk.cli.export_cmd import format_verification, run_worker
 from tunedesk.cli.main import add_json_flag, print_json
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import cli_command, worker_env
 from tunedesk.core.paths import runs_dir, sample_dataset
-from tunedesk.core.protocol import ProtocolError, decode
 
 # Chosen for speed on a laptop CPU: the sample format is learnt within about 20 steps at this learning rate.
 DEMO_SETTINGS = {
@@ -87,22 +87,10 @@ def _train(run_dir: Path, steps: int, say: _Say) -> dict[str, Any]:
         args += ["--set", f"{key}={value}"]
     args += ["--out", str(run_dir), "--name", "demo", "--json"]
     say(f"[2/4] Training the starter model on the sample tickets for {steps} steps (LoRA on CPU)...")
-    proc = subprocess.Popen(
-        cli_command(*args),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=worker_env(),
-        errors="replace",
-    )
-    assert proc.stdout is not None
+    stream = EventStream(cli_command(*args))
     finished: dict[str, Any] = {}
     error: dict[str, Any] = {}
-    for line in proc.stdout:
-        try:
-            ev = decode(line)
-        except ProtocolError:
-            continue
+    for ev in stream:
         if ev["event"] == "step" and (ev["step"] % 4 == 0 or ev["step"] == ev["total_steps"]):
             say(f"      step {ev['step']}/{ev['total_steps']}  loss {ev['loss']:.3f}")
         elif ev["event"] == "eval":
@@ -111,8 +99,8 @@ def _train(run_dir: Path, steps: int, say: _Say) -> dict[str, Any]:
             finished = ev
         elif ev["event"] == "error":
             error = ev
-    stderr = proc.stderr.read() if proc.stderr else ""
-    rc = proc.wait()
+    rc = stream.wait()
+    stderr = stream.stderr_tail()
     if rc != 0 or finished.get("status") not in ("completed", "early_stopped"):
         message = error.get("message") or stderr.strip()[-1500:] or f"exit status {rc}"
         raise TuneDeskError(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from typing import Any
 
+from tunedesk.cli.event_stream import EventStream
 from tunedesk.cli.main import add_json_flag, print_json
 from tunedesk.core.export.quants import QUANT_NAMES
-from tunedesk.core.launch import worker_command, worker_env
-from tunedesk.core.protocol import ProtocolError, decode
+from tunedesk.core.launch import worker_command
 
 STAGE_NAMES = {"merge": "Merge", "convert": "Convert", "quantize": "Quantize", "verify": "Verify"}
 
@@ -44,30 +43,14 @@ def export_args(args: argparse.Namespace) -> list[str]:
 
 def run_worker(argv: list[str], on_event: Any) -> int:
     """Start the export worker, hand each event to `on_event`, return its exit status."""
-    proc = subprocess.Popen(
-        worker_command(*argv),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=worker_env(),
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    )
-    assert proc.stdout is not None
+    stream = EventStream(worker_command(*argv))
     try:
-        for line in proc.stdout:
-            try:
-                on_event(decode(line))
-            except ProtocolError:
-                continue
-        return proc.wait()
+        for event in stream:
+            on_event(event)
+        return stream.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stream.stop()
         raise
-    finally:
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 def _print_event(ev: dict[str, Any]) -> None:

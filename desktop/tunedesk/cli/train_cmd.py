@@ -9,20 +9,18 @@ checkpoint, so `tunedesk resume` continues later); a second Ctrl-C stops it at o
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
+from tunedesk.cli.event_stream import EventStream
 from tunedesk.cli.main import add_json_flag
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.launch import worker_command, worker_env
+from tunedesk.core.launch import worker_command
 from tunedesk.core.presets import Preset, parse_set_args
-from tunedesk.core.protocol import ProtocolError, decode
 from tunedesk.core.runs import (
     RunConfig,
     RunLayout,
@@ -185,30 +183,16 @@ class _Interrupts:
 
 def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallback | None = None) -> int:
     """Start the worker on `layout`, show or forward its events until it exits; return the exit status."""
-    proc = subprocess.Popen(
-        worker_command("train", str(layout.root)),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        env=worker_env(),
-    )
-    stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
-    drain = threading.Thread(target=lambda: stderr_tail.extend(proc.stderr or []), daemon=True)
-    drain.start()
+    stream = EventStream(worker_command("train", str(layout.root)), stdin=True)
+    proc = stream.proc
     interrupts = _Interrupts(proc, json_mode)
     old = signal.signal(signal.SIGINT, interrupts)
     console = callback or (None if json_mode else ConsoleProgress(layout.root))
     finished: dict[str, Any] | None = None
     errored = False
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            try:
-                event = decode(line)
-            except ProtocolError:
+        for line, event in stream.lines():
+            if event is None:
                 continue
             if json_mode:
                 sys.stdout.write(line if line.endswith("\n") else line + "\n")
@@ -225,7 +209,6 @@ def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallb
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    drain.join(timeout=2)
     if interrupts.count >= 2:
         return 130
     if finished is None:
@@ -234,7 +217,7 @@ def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallb
                 f"\nThe training worker stopped unexpectedly (exit status {proc.returncode}).",
                 file=sys.stderr,
             )
-            print("".join(stderr_tail).rstrip()[-3000:], file=sys.stderr)
+            print(stream.stderr_tail().rstrip()[-3000:], file=sys.stderr)
             print(f"Its log: {layout.log}. Continue with `tunedesk resume {layout.root}`.", file=sys.stderr)
         return 1 if proc.returncode in (0, None) else (130 if proc.returncode < 0 else proc.returncode)
     status = finished["status"]
