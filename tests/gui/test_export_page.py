@@ -124,36 +124,3 @@ def test_only_the_checkpoints_the_run_has_are_offered(qtbot, page: ExportPage, r
     (run_dir / "adapter" / "adapter_config.json").write_text("{}")
     page.refresh_runs()
     assert page.final_radio.isChecked() and not page.best_radio.isEnabled()
-
-
-@pytest.mark.e2e
-def test_real_export_of_a_tiny_trained_run(qtbot, tmp_path: Path, tiny_model_dir: Path) -> None:
-    """The real worker end to end: train two steps of a tiny model, then export it as q8_0 from the page."""
-    import subprocess
-
-    from tunedesk.core.launch import cli_command, worker_env
-    from tunedesk.core.paths import sample_dataset
-
-    run = tmp_path / "tiny-run"
-    train = cli_command(
-        "train", "--model", str(tiny_model_dir), "--data", str(sample_dataset()), "--max-steps", "2",
-        "--set", "batch_size=2", "--set", "grad_accum=1", "--set", "val_max=4", "--set", "sample_prompts=0",
-        "--out", str(run), "--json",
-    )  # fmt: skip
-    done = subprocess.run(train, capture_output=True, text=True, env=worker_env(), timeout=900)
-    assert done.returncode == 0, done.stderr[-2000:]
-    state = AppState()
-    state.set_run_dir(str(run))
-    page = ExportPage(state)
-    qtbot.addWidget(page)
-    page.quant_radios["q8_0"].setChecked(True)
-    with qtbot.waitSignal(page.proc.finished, timeout=900000) as blocker:
-        page.start_button.click()
-    outcome = blocker.args[0]
-    assert outcome.was_successful(), page.error_banner.message.text() + " " + page.error_banner.hint.text()
-    gguf = Path(state.gguf_path)
-    assert gguf.is_file() and gguf.suffix == ".gguf" and gguf.read_bytes()[:4] == b"GGUF"
-    assert all(icon.text() == "✓" for icon, _ in page.stage_rows.values())
-    shown = [page.checks.itemAt(i).widget().text() for i in range(page.checks.count())]
-    assert "Chat template embedded in the file" in shown
-    assert f"FROM ./{gguf.name}" in page.modelfile.toPlainText()

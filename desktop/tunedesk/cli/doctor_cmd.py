@@ -186,7 +186,7 @@ def format_report(report: dict[str, Any], model_ref: str | None) -> str:
         lines += ["", f"Data: {d['path']}"]
         lines.append(
             f"  {d['usable_rows']} usable rows of {d['rows']}"
-            + (f" ({d['problems']} problems: see `tunedesk data check`)" if d["problems"] else "")
+            + (f" ({d['problems']} problems: see `tunedesk data inspect`)" if d["problems"] else "")
         )
         lines.append(
             f"  tokens per example: 95% at most {s.p95_tokens}, longest {s.max_tokens}; {s.total_tokens:,} in all"

@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--model", required=True, help="'starter', a model folder, a .gguf file or a cached org/name"
     )
-    p.add_argument("--data", required=True, help="the dataset file or folder (see `tunedesk data check`)")
+    p.add_argument("--data", required=True, help="the dataset file or folder (see `tunedesk data inspect`)")
     p.add_argument(
         "--preset", default="auto", help="auto (default), a shipped preset's name, or a .toml file"
     )
@@ -55,6 +55,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=float, help="passes over the training data")
     p.add_argument("--out", help="the run folder to create (default: a new folder under the runs folder)")
     p.add_argument("--name", default="", help="a human name for the run")
+    p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="accept a model stored only as pickle files (they can run code)",
+    )
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run the model folder's own Python code (only if you trust it)",
+    )
     add_json_flag(p)
     p.set_defaults(func=run_train)
 
@@ -86,7 +96,9 @@ def run_train(args: argparse.Namespace) -> int:
         overrides["epochs"] = args.epochs
     from tunedesk.core.models import resolve_model
 
-    source = resolve_model(args.model)
+    source = resolve_model(
+        args.model, allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code
+    )
     preset, device, notes = choose_preset(args.preset, source, data, overrides)
     model_ref = (
         args.model
@@ -100,6 +112,8 @@ def run_train(args: argparse.Namespace) -> int:
         device=device,
         name=args.name,
         data_sha256=file_sha256(data),
+        allow_pickle=args.allow_pickle,
+        trust_remote_code=args.trust_remote_code,
     )
     layout = create_run(config, args.out)
     if not args.json:

@@ -81,7 +81,9 @@ def plan_export(
     layout = RunLayout(Path(run_dir))
     config = load_config(layout.root)
     choice = choose_adapter(layout, checkpoint)
-    source = resolve_model(config.model)
+    source = resolve_model(
+        config.model, allow_pickle=config.allow_pickle, trust_remote_code=config.trust_remote_code
+    )
     info = model_info(source)
     if getattr(info, "exportable", None) is False:
         raise TuneDeskError(

@@ -129,11 +129,25 @@ def load_tokenizer(folder: Path) -> Any:
     return tok
 
 
-def load_model(folder: Path, preset: Preset, precision: Precision) -> Any:
-    """The base model on its device, wrapped for `preset.method` (a PeftModel, or the model itself for full)."""
+def load_model(
+    folder: Path,
+    preset: Preset,
+    precision: Precision,
+    *,
+    allow_pickle: bool = False,
+    trust_remote_code: bool = False,
+) -> Any:
+    """The base model on its device, wrapped for `preset.method` (a PeftModel, or the model itself for full).
+
+    safetensors only and no remote code, unless the run's config records the user's explicit consent.
+    """
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict[str, Any] = {"dtype": precision.load_dtype}
+    kwargs: dict[str, Any] = {
+        "dtype": precision.load_dtype,
+        "use_safetensors": not allow_pickle,
+        "trust_remote_code": trust_remote_code,
+    }
     if preset.method == "qlora":
         from transformers import BitsAndBytesConfig
 

@@ -46,7 +46,7 @@ def split_once(layout: RunLayout, config: RunConfig) -> tuple[list[Record], list
     skipped = len(loaded.errors)
     if skipped:
         log.warning(
-            "%s of %s rows of %s were skipped (see `tunedesk data check`)",
+            "%s of %s rows of %s were skipped (see `tunedesk data inspect`)",
             skipped,
             loaded.total_rows,
             config.data,

@@ -77,14 +77,16 @@ def setup(run_dir: str | Path) -> Setup:
     precision = pick_precision(preset, device)
     ckpt.clean_partial(layout)
 
-    folder = materialize_model(config.model)
+    folder = materialize_model(config)
     tokenizer = load_tokenizer(folder)
     data = prepare_data(layout, config, tokenizer)
 
     resume_dir = ckpt.latest_checkpoint(layout)
     seed_everything(preset.seed)  # the adapter's initial weights depend on it
     # A full fine-tune's checkpoint is a whole model: load it instead of the base.
-    model = load_model(resume_dir if resume_dir and preset.method == "full" else folder, preset, precision)
+    model = load_model(resume_dir if resume_dir and preset.method == "full" else folder, preset, precision,
+        allow_pickle=config.allow_pickle, trust_remote_code=config.trust_remote_code,
+    )  # fmt: skip
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=preset.learning_rate, weight_decay=preset.weight_decay)
     plan = BatchPlan(len(data.train), preset.batch_size, preset.grad_accum, preset.seed)
@@ -113,10 +115,13 @@ def setup(run_dir: str | Path) -> Setup:
     )  # fmt: skip
 
 
-def materialize_model(ref: str) -> Path:
+def materialize_model(config: RunConfig) -> Path:
     from tunedesk.core.models import materialize, resolve_model
 
-    return Path(materialize(resolve_model(ref), log.info))
+    source = resolve_model(
+        config.model, allow_pickle=config.allow_pickle, trust_remote_code=config.trust_remote_code
+    )
+    return Path(materialize(source, log.info))
 
 
 def seed_everything(seed: int) -> None:
