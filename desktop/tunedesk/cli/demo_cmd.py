@@ -32,7 +32,7 @@ DEMO_SETTINGS = {
     "sample_prompts": "0",
     "early_stopping_patience": "0",
 }
-DEMO_STEPS = 24
+DEMO_STEPS = 40
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
