@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from tunedesk.ui.style import set_role
-from tunedesk.ui.widgets.metric_tile import add_metric
 
 METRICS = (
     ("step", "Step"),
@@ -46,7 +45,13 @@ class RunStats(QWidget):
         grid.setVerticalSpacing(0)
         self.values: dict[str, QLabel] = {}
         for col, (key, title) in enumerate(METRICS):
-            self.values[key] = add_metric(grid, col, title)
+            value = QLabel("–")
+            set_role(value, "metric")
+            label = QLabel(title)
+            set_role(label, "metric-label")
+            grid.addWidget(value, 0, col)
+            grid.addWidget(label, 1, col)
+            self.values[key] = value
         grid.setColumnStretch(len(METRICS), 1)
         layout.addLayout(grid)
 
