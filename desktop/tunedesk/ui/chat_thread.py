@@ -90,15 +90,6 @@ class _ChatWorker(QObject):
         if self.engine is not None:
             self.engine.reset()
 
-    @Slot()
-    def release(self) -> None:
-        """Free the model in the thread that made it, before the thread ends: llama.cpp's model must not be
-        torn down from another thread while (or after) that thread is being destroyed."""
-        engine, self.engine = self.engine, None
-        llm = getattr(engine, "llm", None)
-        if llm is not None and hasattr(llm, "close"):
-            llm.close()
-
 
 def _engine_stats(engine: Any) -> dict[str, Any]:
     """The engine's per-answer stats as a plain dict, whatever shape (dataclass, dict, None) they take."""
@@ -138,7 +129,6 @@ class ChatSession(QObject):
     ended = Signal()
     _ask = Signal(str, dict)
     _reset = Signal()
-    _release = Signal()
 
     def __init__(
         self,
@@ -161,7 +151,6 @@ class ChatSession(QObject):
         # Queued: the worker's slots run in the chat thread.
         self._ask.connect(self._worker.ask)
         self._reset.connect(self._worker.reset)
-        self._release.connect(self._worker.release)
         self._worker.loading.connect(self.loading)
         self._worker.chunk.connect(self.chunk)
         self._worker.answer_finished.connect(self._on_answer_finished)
@@ -197,18 +186,11 @@ class ChatSession(QObject):
     def retire(self) -> None:
         """Stop any answer and let the thread end on its own; `ended` follows. Never waits."""
         self.stop()
-        self._release.emit()  # queued: runs in the chat thread, after the answer loop has seen the cancel
         self._thread.quit()
 
-    def close(self, wait_ms: int = 60_000) -> None:
-        """Stop any answer, free the model and end the thread.
-
-        The answer loop checks the cancel flag per chunk, so this is quick; the generous limit covers a model
-        still loading (not interruptible). Returning while the thread still runs would let Qt destroy a
-        running QThread with its parent, which takes the whole app down.
-        """
+    def close(self, wait_ms: int = 3000) -> None:
+        """Stop any answer and end the thread; waits at most `wait_ms` (the answer loop checks cancel per chunk)."""
         self.stop()
-        self._release.emit()
         self._thread.quit()
         self._thread.wait(wait_ms)
 
