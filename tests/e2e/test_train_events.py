@@ -101,14 +101,14 @@ def test_adapter_is_standard_peft(tmp_path: Path, tiny_model_dir: Path, chat_jso
     from tunedesk.core.data.encode import encode_records
     from tunedesk.core.data.split import load_records
     from tunedesk.core.training.batching import collate
-    from tunedesk.core.training.model_setup import load_tokenizer
+    from tunedesk.core.training.model_setup import load_padded_tokenizer
 
     run = make_run(tmp_path / "run", tiny_model_dir, chat_jsonl, max_steps=4, eval_every=4, sample_prompts=0)
     code, events, _, stderr = run_worker(run)
     assert code == 0, stderr[-3000:]
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     model = PeftModel.from_pretrained(base, run / "adapter").eval()
-    tok = load_tokenizer(run / "adapter")
+    tok = load_padded_tokenizer(run / "adapter")
     examples = encode_records(load_records(run / "data" / "val.jsonl"), tok, 128).examples
     batch = collate(examples, tok.pad_token_id)
     with torch.no_grad():

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tunedesk.core.launch import worker_command, worker_env
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import decode, read_events
 from tunedesk.core.runs import RunConfig, create_run
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tunedesk.core.paths import sample_dataset
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.data_page import DataPage
 

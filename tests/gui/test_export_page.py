@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, create_run
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.export_page import QUANTS, ExportPage
+from tunedesk.ui.pages.export_page import QUANT_CHOICES, ExportPage
 
 pytestmark = pytest.mark.gui
 
@@ -71,7 +71,7 @@ def page(qtbot, tmp_path: Path, run_dir: Path) -> ExportPage:
 
 def test_lists_quants_and_preselects_the_state_run(qtbot, page: ExportPage, run_dir: Path) -> None:
     assert page.run_dir == str(run_dir)
-    assert set(page.quant_radios) == set(QUANTS)
+    assert set(page.quant_radios) == set(QUANT_CHOICES)
     qtbot.waitUntil(lambda: page.recommended != "", timeout=60000)  # worked out in a thread
     assert page.quant == "q8_0"  # core's recommendation for a 135M model
     assert "(recommended)" in page.quant_radios["q8_0"].text()

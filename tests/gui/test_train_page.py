@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import tunedesk.ui.worker_process as worker_process
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import EventWriter
 from tunedesk.core.runs import RunConfig, create_run, summarize_run
 from tunedesk.ui.app_state import AppState
@@ -63,7 +63,7 @@ def test_canned_events_update_curves_progress_samples_and_log(qtbot, page):
     assert page.stats.values["speed"].text() == "123"
     assert page.stats.values["memory"].text() == "1.6 GB"
     assert page.stats.values["val"].text() == "0.333"
-    assert page.stats.state_label.text() == "Finished"
+    assert page.stats.state_label.text() == "Training finished"
     assert page.samples.rowCount() == 2 and page.samples.answers()[0] == "Jam 6"  # newest first
     assert page.samples.item(0, 2).text() == "Printer jams."
     assert any("saved the adapter" in line for line in page.log.lines())

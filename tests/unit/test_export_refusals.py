@@ -15,7 +15,7 @@ from tunedesk.core.export.merge import choose_adapter
 from tunedesk.core.export.pipeline import plan_export
 from tunedesk.core.export.quants import get_quant, recommend_quant
 from tunedesk.core.launch import worker_command, worker_env
-from tunedesk.core.model_info import ModelInfo
+from tunedesk.core.models.info import ModelInfo
 from tunedesk.core.protocol import decode
 
 

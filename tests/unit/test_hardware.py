@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from tunedesk.core.atomic import write_json_atomic
-from tunedesk.core.cpu_info import parse_proc_cpuinfo
-from tunedesk.core.hardware import (
-    CudaDevice,
-    HardwareInfo,
+from tunedesk.core.hardware.cpu import parse_proc_cpuinfo
+from tunedesk.core.hardware.info import CudaDevice, HardwareInfo
+from tunedesk.core.hardware.probe import (
     basic_info,
     cache_is_current,
     cache_path,
@@ -116,7 +115,7 @@ def test_damaged_cache_is_reprobed() -> None:
 
 
 def test_probe_hardware_never_imports_torch_in_the_caller() -> None:
-    code = "import sys; from tunedesk.core.hardware import probe_hardware; probe_hardware(); print('torch' in sys.modules)"
+    code = "import sys; from tunedesk.core.hardware.probe import probe_hardware; probe_hardware(); print('torch' in sys.modules)"
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=worker_env(), timeout=180
     )
@@ -177,7 +176,7 @@ def test_bitsandbytes_check_reports_why_it_cannot_run() -> None:
 
     import torch
 
-    from tunedesk.core.device_probe import _try_bnb_4bit
+    from tunedesk.core.hardware.devices import _try_bnb_4bit
 
     ok, why = _try_bnb_4bit(torch, bf16=True)
     if importlib.util.find_spec("bitsandbytes") is None:

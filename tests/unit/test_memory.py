@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from tunedesk.core.memory import CONSTANTS, estimate_memory, lora_params
-from tunedesk.core.model_info import ModelInfo
-from tunedesk.core.presets import Preset
+from tunedesk.core.models.info import ModelInfo
+from tunedesk.core.presets.memory import CONSTANTS, estimate_memory, lora_params
+from tunedesk.core.presets.preset import Preset
 
 # SmolLM2-135M as model_info reads it from the starter GGUF (test_models checks those numbers).
 SMOL = ModelInfo(

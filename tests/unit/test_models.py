@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.exportability import converter_architectures, export_check, parse_registered
 from tunedesk.core.launch import worker_env
-from tunedesk.core.models import list_local_models, model_info, resolve_model
+from tunedesk.core.models.exportability import converter_architectures, export_check, parse_registered
+from tunedesk.core.models.info import model_info
+from tunedesk.core.models.source import list_local_models, resolve_model
 
 
 @pytest.fixture
@@ -138,7 +139,8 @@ def test_folder_model_info_matches_the_real_model(tiny_model_dir: Path) -> None:
 
 STARTER_INFO = """
 import json, sys
-from tunedesk.core.models import model_info, resolve_model
+from tunedesk.core.models.info import model_info
+from tunedesk.core.models.source import resolve_model
 info = model_info(resolve_model("starter"))
 print(json.dumps({**info.to_dict(), "torch_imported": "torch" in sys.modules}))
 """

@@ -11,8 +11,9 @@ import pytest
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import worker_env
-from tunedesk.core.model_cache import _publish, cache_folder, gguf_digest, load_tokenizer, materialize
-from tunedesk.core.models import SOURCE_MARKER, list_local_models, model_info, resolve_model
+from tunedesk.core.models.cache import _publish, cache_folder, gguf_digest, load_tokenizer, materialize
+from tunedesk.core.models.info import model_info
+from tunedesk.core.models.source import SOURCE_MARKER, list_local_models, resolve_model
 from tunedesk.core.paths import models_dir
 from tunedesk.core.vendor import converter_dir, require_converter
 
@@ -104,7 +105,7 @@ def tiny_gguf(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) ->
 
 
 MATERIALIZE = (
-    "import sys; from tunedesk.core.models import resolve_model, materialize; "
+    "import sys; from tunedesk.core.models.source import resolve_model; from tunedesk.core.models.cache import materialize; "
     "print(materialize(resolve_model(sys.argv[1]), log=lambda m: None))"
 )
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.hardware import CudaDevice, HardwareInfo
-from tunedesk.core.model_info import ModelInfo
-from tunedesk.core.models import model_info, resolve_model
-from tunedesk.core.preset_select import (
+from tunedesk.core.hardware.info import CudaDevice, HardwareInfo
+from tunedesk.core.models.info import ModelInfo, model_info
+from tunedesk.core.models.source import resolve_model
+from tunedesk.core.presets.select import (
     MAX_AUTO_STEPS,
     MAX_EPOCHS,
     DataStats,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets import Preset, apply_overrides, load_preset_file, parse_set_args
+from tunedesk.core.presets.preset import Preset, apply_overrides, load_preset_file, parse_set_args
 
 
 def test_every_field_has_a_plain_help_line() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
-from tunedesk.core.preset_select import preset_description, shipped_presets
-from tunedesk.core.presets import Preset, load_preset_file
+from tunedesk.core.presets.preset import Preset, load_preset_file
+from tunedesk.core.presets.select import preset_description, shipped_presets
 
 EXPECTED = {"lora-cpu", "lora-gpu", "qlora-gpu", "dora", "full-small"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunLayout
 from tunedesk.core.training import checkpoints as ckpt
 from tunedesk.core.training.model_setup import load_model, pick_precision

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 from tunedesk.core.training.batching import Batch, collate
 from tunedesk.core.training.loss import LossFunction
 from tunedesk.core.training.model_setup import (
@@ -104,12 +104,12 @@ def test_batched_samples_match_one_by_one(tiny_model_dir: Path) -> None:
     """Left-padded batched generation answers each prompt as it would be answered alone."""
     from tunedesk.core.data.records import Record
     from tunedesk.core.training.loss import sample_answers
-    from tunedesk.core.training.model_setup import load_tokenizer
+    from tunedesk.core.training.model_setup import load_padded_tokenizer
 
     preset = Preset(method="lora")
     precision = pick_precision(preset, "cpu")
     model = load_model(tiny_model_dir, preset, precision)
-    tok = load_tokenizer(tiny_model_dir)
+    tok = load_padded_tokenizer(tiny_model_dir)
     records = [
         Record(1, "chat", [{"role": "user", "content": "Short?"}, {"role": "assistant", "content": "Yes."}]),
         Record(
@@ -134,12 +134,12 @@ def test_sample_answers_stop_when_asked(tiny_model_dir: Path) -> None:
     """A cancel during the (slow, on a CPU) sample answers cuts them short after one token."""
     from tunedesk.core.data.records import Record
     from tunedesk.core.training.loss import sample_answers
-    from tunedesk.core.training.model_setup import load_tokenizer
+    from tunedesk.core.training.model_setup import load_padded_tokenizer
 
     preset = Preset(method="lora")
     precision = pick_precision(preset, "cpu")
     model = load_model(tiny_model_dir, preset, precision)
-    tok = load_tokenizer(tiny_model_dir)
+    tok = load_padded_tokenizer(tiny_model_dir)
     record = Record(1, "text", text="one two three four five six")
     full = sample_answers(model, tok, [record], 8, precision)[0]["answer"]
     asked: list[int] = []

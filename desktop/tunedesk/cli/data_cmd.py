@@ -42,7 +42,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         raise TuneDeskError("--seq-len must be at least 8 tokens.", hint="Try --seq-len 512.", kind="usage")
     tokenizer = None
     if args.model:
-        from tunedesk.core.models import load_tokenizer  # slow import (transformers): only when asked
+        from tunedesk.core.models.cache import load_tokenizer  # slow import (transformers): only when asked
 
         tokenizer = load_tokenizer(args.model)
     report = inspect_dataset(args.file, tokenizer=tokenizer, seq_len=args.seq_len, drop_long=args.drop_long)

@@ -18,6 +18,7 @@ from typing import Any
 from tunedesk.cli.event_stream import EventStream
 from tunedesk.cli.export_cmd import format_verification, run_worker
 from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import cli_command, worker_env
 from tunedesk.core.paths import runs_dir, sample_dataset
@@ -101,7 +102,7 @@ def _train(run_dir: Path, steps: int, say: _Say) -> dict[str, Any]:
             error = ev
     rc = stream.wait()
     stderr = stream.stderr_tail()
-    if rc != 0 or finished.get("status") not in ("completed", "early_stopped"):
+    if rc != 0 or not run_status.is_success(finished.get("status")):
         message = error.get("message") or stderr.strip()[-1500:] or f"exit status {rc}"
         raise TuneDeskError(
             f"The demo's training run failed: {message}", hint=error.get("hint", ""), kind="demo_failed"

@@ -17,14 +17,15 @@ converter and starter model are installed. With ``--model`` it adds the model's 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from tunedesk.cli.main import add_json_flag, print_json
 from tunedesk.core import vendor
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.hardware import HardwareInfo, basic_info, probe_hardware
-from tunedesk.core.presets import parse_set_args
+from tunedesk.core.formatting import gb as _gb
+from tunedesk.core.hardware.info import HardwareInfo
+from tunedesk.core.hardware.probe import basic_info, probe_hardware
+from tunedesk.core.presets.preset import parse_set_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -60,27 +61,10 @@ def _hardware(refresh: bool) -> tuple[HardwareInfo, str | None]:
         return info, str(err)
 
 
-def _data(path: str, source: Any, info: Any) -> dict[str, Any]:
-    from tunedesk.core.data import data_stats, encode_records, load_dataset
-    from tunedesk.core.models import load_tokenizer
-
-    loaded = load_dataset(path)
-    tokenizer = load_tokenizer(source)
-    # A long window, so chat rows are measured whole; text is cut into windows of about the model's limit.
-    encoded = encode_records(loaded.records, tokenizer, min(info.max_positions or 2048, 4096))
-    stats = data_stats(encoded)
-    return {
-        "path": str(Path(path).expanduser()),
-        "rows": loaded.total_rows,
-        "usable_rows": len(loaded.records),
-        "problems": len(loaded.problems),
-        "stats": stats,
-    }
-
-
 def run(args: argparse.Namespace) -> int:
-    from tunedesk.core.models import model_info, resolve_model
-    from tunedesk.core.preset_select import select_preset
+    from tunedesk.core.models.info import model_info
+    from tunedesk.core.models.source import resolve_model
+    from tunedesk.core.presets.advise import advise, measure_data
 
     overrides = parse_set_args(args.set)
     hw, probe_error = _hardware(args.refresh)
@@ -98,12 +82,10 @@ def run(args: argparse.Namespace) -> int:
         )
         info = model_info(source)
         report["model"] = {"source": source, "info": info}
-        stats = None
         if args.data:
-            report["data"] = _data(args.data, source, info)
-            stats = report["data"]["stats"]
+            report["data"] = measure_data(args.data, source, info)
         if probe_error is None:
-            report["selection"] = select_preset(hw, info, stats, overrides, requested=args.preset)
+            report["selection"] = advise(hw, info, report["data"], overrides, requested=args.preset)
     if args.json:
         print_json(_jsonable(report))
     else:
@@ -115,13 +97,7 @@ def _jsonable(report: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in report.items()}
     if report["model"]:
         out["model"] = {k: v.to_dict() for k, v in report["model"].items()}
-    if report["data"]:
-        out["data"] = {**report["data"], "stats": report["data"]["stats"].to_dict()}
     return out
-
-
-def _gb(mb: float | None) -> str:
-    return "?" if mb is None else f"{mb / 1024:.1f} GB"
 
 
 def _hardware_lines(hw: HardwareInfo) -> list[str]:
@@ -182,11 +158,11 @@ def format_report(report: dict[str, Any], model_ref: str | None) -> str:
         )
         lines.append(f"  Export     {info.export_note}")
     if report["data"]:
-        d, s = report["data"], report["data"]["stats"]
-        lines += ["", f"Data: {d['path']}"]
+        d, s = report["data"], report["data"].stats
+        lines += ["", f"Data: {d.path}"]
         lines.append(
-            f"  {d['usable_rows']} usable rows of {d['rows']}"
-            + (f" ({d['problems']} problems: see `tunedesk data inspect`)" if d["problems"] else "")
+            f"  {d.usable_rows} usable rows of {d.rows}"
+            + (f" ({d.problems} problems: see `tunedesk data inspect`)" if d.problems else "")
         )
         lines.append(
             f"  tokens per example: 95% at most {s.p95_tokens}, longest {s.max_tokens}; {s.total_tokens:,} in all"

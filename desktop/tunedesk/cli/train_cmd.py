@@ -18,9 +18,11 @@ from typing import Any
 
 from tunedesk.cli.event_stream import EventStream
 from tunedesk.cli.main import add_json_flag
+from tunedesk.cli.progress_line import ConsoleProgress
+from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import worker_command
-from tunedesk.core.presets import Preset, parse_set_args
+from tunedesk.core.presets.preset import Preset, parse_set_args
 from tunedesk.core.runs import (
     RunConfig,
     RunLayout,
@@ -31,9 +33,6 @@ from tunedesk.core.runs import (
     worker_alive,
 )
 from tunedesk.core.training.callbacks import TrainingCallback, dispatch_event
-from tunedesk.core.training.console import ConsoleProgress
-
-EXIT_BY_STATUS = {"completed": 0, "early_stopped": 0, "cancelled": 3, "failed": 1}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -94,7 +93,7 @@ def run_train(args: argparse.Namespace) -> int:
         overrides["max_steps"] = args.max_steps
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
-    from tunedesk.core.models import resolve_model
+    from tunedesk.core.models.source import resolve_model
 
     source = resolve_model(
         args.model, allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code
@@ -132,16 +131,12 @@ def choose_preset(
 ) -> tuple[Preset, str, list[str]]:
     """(preset, device, lines to show): the selector's pick for this machine, model and data (a named or
     file preset is sized the same way; fields the user wrote down or --set win)."""
-    from tunedesk.core.data.encode import data_stats, encode_records
-    from tunedesk.core.data.loader import load_dataset
-    from tunedesk.core.hardware import probe_hardware
-    from tunedesk.core.models import load_tokenizer, model_info
-    from tunedesk.core.preset_select import select_preset
+    from tunedesk.core.hardware.probe import probe_hardware
+    from tunedesk.core.models.info import model_info
+    from tunedesk.core.presets.advise import advise, measure_data
 
-    records = load_dataset(data).records
-    # Full lengths (nothing cut) are what the selector sizes seq_len from.
-    stats = data_stats(encode_records(records, load_tokenizer(source), seq_len=1 << 20))
-    sel = select_preset(probe_hardware(), model_info(source), stats, overrides, requested=requested)
+    info = model_info(source)
+    sel = advise(probe_hardware(), info, measure_data(data, source, info), overrides, requested=requested)
     notes = [*sel.reasons, *(f"Warning: {w}" for w in sel.warnings)]
     return sel.preset, sel.device, notes
 
@@ -158,7 +153,7 @@ def run_resume(args: argparse.Namespace) -> int:
             where={"folder": str(layout.root)},
         )
     summary = summarize_run(layout.root)
-    if summary.status in ("completed", "early_stopped"):
+    if run_status.is_success(summary.status):
         raise TuneDeskError(
             f"The run {layout.root.name} already finished ({summary.status}); there is nothing to resume.",
             hint=f"Export it with `tunedesk export {layout.root}`, or start a new run with `tunedesk train`.",
@@ -237,4 +232,4 @@ def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallb
     status = finished["status"]
     if status == "failed" and errored and proc.returncode == 2:
         return 2
-    return EXIT_BY_STATUS.get(status, 1)
+    return run_status.exit_code(status)

@@ -45,8 +45,6 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "stage": ("stage", "status"),
 }
 
-FINISHED_STATUSES = ("completed", "cancelled", "early_stopped", "failed")
-
 
 class ProtocolError(ValueError):
     """A line that is not a valid event of this protocol."""

@@ -29,7 +29,7 @@ from typing import Any
 
 from tunedesk.core.atomic import write_json_atomic
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import read_events
 
 CONFIG_VERSION = 1
@@ -200,12 +200,19 @@ def worker_alive(layout: RunLayout) -> bool:
         pid = int(info["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    try:
-        import psutil
+    return pid_alive(pid)
 
+
+def pid_alive(pid: int) -> bool:
+    """True while process `pid` runs. A process we may not inspect (AccessDenied) exists, so it counts as alive."""
+    import psutil
+
+    try:
         proc = psutil.Process(pid)
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except Exception:
+    except psutil.AccessDenied:
+        return True
+    except (psutil.NoSuchProcess, ValueError):
         return False
 
 

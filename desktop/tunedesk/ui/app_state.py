@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 
 # The sidebar's page names, in order; `go_to` accepts these.
 PAGE_NAMES = ("machine", "data", "train", "export", "chat", "runs")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tunedesk.core import status as run_status
 from tunedesk.core.paths import resources_dir, runs_dir
 from tunedesk.ui.app_state import PAGE_NAMES, AppState
 from tunedesk.ui.pages.chat_page import ChatPage
@@ -280,8 +281,7 @@ class MainWindow(QMainWindow):
             return
         if seconds < LONG_RUN_S:
             return
-        words = {"completed": "finished", "early_stopped": "finished early", "cancelled": "was cancelled"}
-        text = f"Training {words.get(outcome.status, 'stopped: ' + outcome.status)}."
+        text = f"{run_status.sentence(outcome.status)}."
         self.notify("TuneDesk", text)
 
     def notify(self, title: str, text: str) -> None:

@@ -22,13 +22,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
 
+from tunedesk.core import status as run_status
 from tunedesk.core.atomic import write_text_atomic
 from tunedesk.core.launch import cli_command, worker_command, worker_env
 from tunedesk.core.protocol import ProtocolError, decode
-from tunedesk.core.runs import RunLayout
+from tunedesk.core.runs import RunLayout, pid_alive
 
-# Exit statuses of the worker and CLI (docs/architecture.md); used to describe an attached worker's end.
-EXIT_BY_STATUS = {"completed": 0, "early_stopped": 0, "failed": 1, "cancelled": 3}
 STDERR_FILE = (
     "stderr.log"  # a detached worker's stderr, in its run folder: a hard crash's traceback lands here
 )
@@ -55,12 +54,11 @@ class ProcessOutcome:
             return str(self.last_event.get("status", "failed"))
         if self.crashed or self.exit_code is None:
             return "crashed"
-        if self.exit_code == 3:
-            return "cancelled"
-        return "completed" if self.exit_code == 0 and not self.error_events else "failed"
+        status = run_status.status_from_exit(self.exit_code) or "crashed"
+        return "failed" if status == "completed" and self.error_events else status
 
     def was_successful(self) -> bool:
-        return self.status in ("completed", "early_stopped")
+        return run_status.is_success(self.status)
 
     def error(self) -> dict[str, Any] | None:
         """The most recent error event, if any (message, hint, traceback)."""
@@ -367,7 +365,7 @@ class WorkerProcess(QObject):
             status = str(self._last_event.get("status")) if ended and self._last_event else ""
             code = self._child.poll() if self._child is not None else None
             if code is None:
-                code = EXIT_BY_STATUS.get(status)
+                code = run_status.EXIT_CODES.get(status)
             crashed = not ended or (code is not None and code < 0)
             outcome = ProcessOutcome(code, crashed, self._last_event, list(self._errors))
             self._run = None
@@ -378,19 +376,13 @@ class WorkerProcess(QObject):
             return self._child.poll() is None
         if self._pid is None:
             return False
-        try:
-            import psutil
-
-            proc = psutil.Process(self._pid)
-            return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-        except Exception:
-            return False
+        return pid_alive(self._pid)
 
     def _signal_attached(self, *, kill: bool) -> None:
-        try:
-            import psutil
+        import psutil
 
+        try:
             proc = psutil.Process(self._pid or -1)
             proc.kill() if kill else proc.terminate()
-        except Exception:
-            pass  # already gone: the next poll reports it
+        except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+            pass  # already gone (the next poll reports it), or not ours to signal

@@ -16,7 +16,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-benchmark", action="store_true", help="skip the fp32/bf16 CPU matmul benchmark")
     args = parser.parse_args(argv)
 
-    from tunedesk.core.hardware import probe_in_process
+    from tunedesk.core.hardware.probe import probe_in_process
 
     with contextlib.redirect_stdout(sys.stderr):
         info = probe_in_process(benchmark=not args.no_benchmark)

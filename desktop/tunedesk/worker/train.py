@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 from typing import IO
 
+from tunedesk.core import status as run_status
 from tunedesk.core.atomic import write_json_atomic
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.protocol import EventWriter
@@ -35,8 +36,8 @@ class EventLogHandler(logging.Handler):
             return
         try:
             self.writer.emit("log", level=record.levelname.lower(), message=record.getMessage())
-        except Exception:
-            pass  # a broken pipe to the parent must not break training; events.jsonl has it anyway
+        except (OSError, ValueError):
+            pass  # a broken or closed pipe to the parent must not break training; events.jsonl has it
 
 
 def setup_logging(layout: RunLayout, writer: EventWriter) -> None:
@@ -132,4 +133,4 @@ def _run(layout: RunLayout, writer: EventWriter) -> int:
     except Exception as err:
         report_error(writer, err)
         return 1
-    return recipe.EXIT_CODES[status]
+    return run_status.exit_code(status)

@@ -68,13 +68,6 @@ def _windows(ids: list[int], seq_len: int) -> list[Example]:
     return [Example(ids[i : i + seq_len], ids[i : i + seq_len]) for i in range(0, len(ids), seq_len)]
 
 
-def full_length(record: Record, tokenizer: Any) -> int:
-    """Tokens of the whole record before any cut (the number the quality report shows)."""
-    if record.kind == "text":
-        return len(_text_ids(record, tokenizer))
-    return len(tokenize_chat(tokenizer, record.messages or [])[0])
-
-
 def encode_record(record: Record, tokenizer: Any, seq_len: int) -> list[Example]:
     """One record as examples: one for chat (cut to seq_len, marked ``truncated``), several for long text."""
     if record.kind == "text":

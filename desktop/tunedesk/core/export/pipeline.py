@@ -76,7 +76,9 @@ def plan_export(
     free_space: FreeSpace = free_bytes,
 ) -> ExportPlan:
     """Check everything that can be checked before work starts; a TuneDeskError says what is wrong."""
-    from tunedesk.core.models import materialize, model_info, resolve_model
+    from tunedesk.core.models.cache import materialize
+    from tunedesk.core.models.info import model_info
+    from tunedesk.core.models.source import resolve_model
 
     layout = RunLayout(Path(run_dir))
     config = load_config(layout.root)
@@ -213,9 +215,7 @@ def run_export(plan: ExportPlan, emit: Emit, *, n_prompts: int = 8) -> dict[str,
         result.update(
             status="completed",
             gguf_path=str(plan.gguf),
-            gguf=str(plan.gguf),
             modelfile_path=str(modelfile),
-            modelfile=str(modelfile),
             verification=report.summary,
             verification_path=str(report_path),
             size_bytes=plan.gguf.stat().st_size,

@@ -21,14 +21,36 @@ class Quant:
     # on average. Both are set to catch breakage, not the small drift every quantization has.
     max_ppl_ratio: float
     min_prefix_overlap: float
+    help: str = ""  # one plain line for the person choosing
 
 
 QUANTS: dict[str, Quant] = {
-    "f16": Quant("f16", 1, 16.0, 1.05, 0.6),
-    "q8_0": Quant("q8_0", 7, 8.5, 1.15, 0.4),
-    "q6_k": Quant("q6_k", 18, 6.6, 1.3, 0.3),
-    "q5_k_m": Quant("q5_k_m", 17, 5.7, 1.5, 0.2),
-    "q4_k_m": Quant("q4_k_m", 15, 4.9, 2.0, 0.1),
+    "f16": Quant(
+        "f16",
+        1,
+        16.0,
+        1.05,
+        0.6,
+        "Full quality and the largest file; for converting further or when size does not matter.",
+    ),
+    "q8_0": Quant(
+        "q8_0",
+        7,
+        8.5,
+        1.15,
+        0.4,
+        "About half the size of f16, practically no quality loss; the safe choice for small models.",
+    ),
+    "q6_k": Quant("q6_k", 18, 6.6, 1.3, 0.3, "About 40% of f16; a quality loss that is hard to notice."),
+    "q5_k_m": Quant("q5_k_m", 17, 5.7, 1.5, 0.2, "About a third of f16; a very small quality loss."),
+    "q4_k_m": Quant(
+        "q4_k_m",
+        15,
+        4.9,
+        2.0,
+        0.1,
+        "About a quarter of the size, small quality loss; a good default for 7B models on a laptop.",
+    ),
 }
 QUANT_NAMES = tuple(QUANTS)
 
@@ -100,7 +122,8 @@ def recommend_quant(model_info: Any, hardware: Any = None) -> Recommendation:
 
 
 def _recommend_for_run(run_dir: str | os.PathLike[str], hardware: Any) -> Recommendation:
-    from tunedesk.core.models import model_info, resolve_model
+    from tunedesk.core.models.info import model_info
+    from tunedesk.core.models.source import resolve_model
     from tunedesk.core.runs import load_config
 
     return recommend_quant(model_info(resolve_model(load_config(run_dir).model)), hardware)

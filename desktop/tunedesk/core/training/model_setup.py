@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 
 log = logging.getLogger("tunedesk.training")
 
@@ -119,7 +119,7 @@ def check_method_runs_here(preset: Preset, device: str, hint: Callable[[], str])
         ) from None
 
 
-def load_tokenizer(folder: Path) -> Any:
+def load_padded_tokenizer(folder: Path) -> Any:
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(folder))

@@ -18,7 +18,7 @@ from tunedesk.core.data.packing import pack_examples
 from tunedesk.core.data.records import Record
 from tunedesk.core.data.split import load_records, save_records, split_records
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, RunLayout
 
 log = logging.getLogger("tunedesk.training")

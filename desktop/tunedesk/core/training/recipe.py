@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, RunLayout, load_config
 from tunedesk.core.training import checkpoints as ckpt
 from tunedesk.core.training.batching import BatchPlan, collate
@@ -34,7 +34,7 @@ from tunedesk.core.training.model_setup import (
     check_method_runs_here,
     count_parameters,
     load_model,
-    load_tokenizer,
+    load_padded_tokenizer,
     pick_device,
     pick_precision,
 )
@@ -43,8 +43,6 @@ from tunedesk.core.training.resources import memory_mb, oom_error, unavailable_h
 from tunedesk.core.training.schedule import lr_multiplier
 
 log = logging.getLogger("tunedesk.training")
-
-EXIT_CODES = {"completed": 0, "early_stopped": 0, "failed": 1, "cancelled": 3}
 
 
 @dataclass
@@ -78,7 +76,7 @@ def setup(run_dir: str | Path) -> Setup:
     ckpt.clean_partial(layout)
 
     folder = materialize_model(config)
-    tokenizer = load_tokenizer(folder)
+    tokenizer = load_padded_tokenizer(folder)
     data = prepare_data(layout, config, tokenizer)
 
     resume_dir = ckpt.latest_checkpoint(layout)
@@ -116,7 +114,8 @@ def setup(run_dir: str | Path) -> Setup:
 
 
 def materialize_model(config: RunConfig) -> Path:
-    from tunedesk.core.models import materialize, resolve_model
+    from tunedesk.core.models.cache import materialize
+    from tunedesk.core.models.source import resolve_model
 
     source = resolve_model(
         config.model, allow_pickle=config.allow_pickle, trust_remote_code=config.trust_remote_code

@@ -8,7 +8,7 @@ import sys
 import torch
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets import Preset
+from tunedesk.core.presets.preset import Preset
 
 log = logging.getLogger("tunedesk.training")
 
@@ -80,9 +80,10 @@ def unavailable_hint(preset: Preset, model_ref: str) -> str:
     when it can tell, else plain LoRA (which runs everywhere)."""
     fallback = "Use --set method=lora: it trains the same kind of adapter without 4-bit quantization and runs on CPUs and every GPU."
     try:
-        from tunedesk.core.hardware import probe_hardware
-        from tunedesk.core.models import model_info, resolve_model
-        from tunedesk.core.preset_select import nearest_workable
+        from tunedesk.core.hardware.probe import probe_hardware
+        from tunedesk.core.models.info import model_info
+        from tunedesk.core.models.source import resolve_model
+        from tunedesk.core.presets.select import nearest_workable
 
         name, why = nearest_workable(
             probe_hardware(), model_info(resolve_model(model_ref)), None, preset.method

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from tunedesk.core.presets import SCHEDULES
+from tunedesk.core.presets.preset import SCHEDULES
 
 
 def lr_multiplier(

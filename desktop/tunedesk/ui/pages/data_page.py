@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.paths import sample_dataset
-from tunedesk.core.presets import Preset, apply_overrides
+from tunedesk.core.presets.preset import Preset, apply_overrides
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.histogram import TokenHistogram
 from tunedesk.ui.preview_table import PreviewTableModel

@@ -30,7 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.export.quants import QUANTS
 from tunedesk.core.launch import worker_command
 from tunedesk.core.runs import RunLayout
 from tunedesk.ui.app_state import AppState
@@ -39,14 +41,8 @@ from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.error_banner import ErrorBanner
 from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
 
-# The choices and their one plain line each; the recommended one comes from core (recommend_quant).
-QUANTS: dict[str, str] = {
-    "q8_0": "About half the size of f16, practically no quality loss; the safe choice for small models.",
-    "q6_k": "About 40% of f16; a quality loss that is hard to notice.",
-    "q5_k_m": "About a third of f16; a very small quality loss.",
-    "q4_k_m": "About a quarter of the size, small quality loss; a good default for 7B models on a laptop.",
-    "f16": "Full quality and the largest file; for converting further or when size does not matter.",
-}
+# The choices in the order offered, their plain lines on core's Quant; the recommended one from recommend_quant.
+QUANT_CHOICES = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "f16")
 STAGES = (
     ("merge", "Merge the adapter into the model"),
     ("convert", "Convert to GGUF"),
@@ -216,7 +212,8 @@ class ExportPage(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
-        for i, (name, line) in enumerate(QUANTS.items()):
+        for i, name in enumerate(QUANT_CHOICES):
+            line = QUANTS[name].help
             radio = QRadioButton(name)
             self.quant_group.addButton(radio)
             self.quant_radios[name] = radio
@@ -295,9 +292,7 @@ class ExportPage(QWidget):
 
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
-        paths = [
-            str(r.path) for r in list_runs() if r.has_adapter or r.status in ("completed", "early_stopped")
-        ]
+        paths = [str(r.path) for r in list_runs() if r.has_adapter or run_status.is_success(r.status)]
         if self.state.run_dir and self.state.run_dir not in paths:
             paths.insert(0, self.state.run_dir)
         for path in paths:
@@ -433,8 +428,8 @@ class ExportPage(QWidget):
         self.progress.setValue(self.progress.maximum())
         if isinstance(self.result.get("verification"), dict):
             self._show_checks(self.result["verification"])
-        gguf = str(self.result.get("gguf") or self.result.get("gguf_path") or "")
-        modelfile = self.result.get("modelfile")
+        gguf = str(self.result.get("gguf_path") or "")
+        modelfile = self.result.get("modelfile_path")
         text = ""
         if modelfile and Path(str(modelfile)).is_file():
             text = Path(str(modelfile)).read_text(encoding="utf-8", errors="replace")

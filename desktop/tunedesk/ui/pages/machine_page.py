@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.formatting import gb as _gb
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.style import is_dark, set_role
 from tunedesk.ui.widgets.card import Card
@@ -40,10 +41,6 @@ KIND_NAMES = {
     "folder": "model folder",
     "dequantized": "converted from GGUF",
 }
-
-
-def _gb(mb: float | None) -> str:
-    return "?" if not mb else f"{mb / 1024:.1f} GB" if mb < 100 * 1024 else f"{mb / 1024:.0f} GB"
 
 
 def _params(n: int) -> str:
@@ -103,7 +100,7 @@ def model_details(info: dict[str, Any]) -> dict[str, str]:
 
 def _describe(source: Any) -> dict[str, Any]:
     """Runs in a thread: a ModelSource plus its ModelInfo as plain dicts (or the error, readable)."""
-    from tunedesk.core.models import model_info
+    from tunedesk.core.models.info import model_info
 
     try:
         return {"source": source.to_dict(), "info": model_info(source).to_dict()}
@@ -242,7 +239,7 @@ class MachinePage(QWidget):
         threading.Thread(target=run, name=f"machine-{what}", daemon=True).start()
 
     def probe(self, *, use_cache: bool = True) -> None:
-        from tunedesk.core.hardware import probe_hardware
+        from tunedesk.core.hardware.probe import probe_hardware
 
         self.probe_button.setEnabled(False)
         self.summary.setText("Looking at this computer…")
@@ -250,7 +247,7 @@ class MachinePage(QWidget):
 
     def refresh_models(self) -> None:
         """List the local models at once, then read each one's details (seconds per GGUF) as they come."""
-        from tunedesk.core.models import list_local_models
+        from tunedesk.core.models.source import list_local_models
 
         def work() -> None:
             sources = list_local_models()
@@ -262,7 +259,7 @@ class MachinePage(QWidget):
 
     def add_model(self, path: str) -> None:
         """Resolve a folder or .gguf file the user picked or dropped; it is added and selected."""
-        from tunedesk.core.models import resolve_model
+        from tunedesk.core.models.source import resolve_model
 
         def work() -> None:
             source = resolve_model(path)  # a TuneDeskError here (not a model) goes to the banner

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tunedesk.core import status as run_status
 from tunedesk.core.paths import runs_dir
 from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import RunLayout, RunSummary, list_runs
@@ -37,16 +38,6 @@ from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.error_banner import ErrorBanner
 
 COLUMNS = ("Run", "Status", "Steps", "Best val loss", "Model", "Date")
-STATUS_TEXT = {
-    "new": "Not started",
-    "running": "Training",
-    "paused": "Paused",
-    "completed": "Completed",
-    "early_stopped": "Stopped early (done)",
-    "cancelled": "Cancelled",
-    "failed": "Failed",
-    "crashed": "Stopped unexpectedly",
-}
 
 
 # A glance down the Status column tells what needs attention.
@@ -156,7 +147,7 @@ class RunsPage(QWidget):
             )
             values = (
                 run.name,
-                STATUS_TEXT.get(run.status, run.status),
+                run_status.label(run.status),
                 steps,
                 best,
                 Path(run.model).name or run.model,

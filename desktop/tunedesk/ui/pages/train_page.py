@@ -25,10 +25,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets import Preset, apply_overrides
+from tunedesk.core.presets.preset import Preset, apply_overrides
 from tunedesk.core.protocol import read_events
-from tunedesk.core.runs import RunConfig, RunLayout, create_run, load_config, summarize_run, worker_alive
+from tunedesk.core.runs import (
+    RunConfig,
+    RunLayout,
+    create_run,
+    file_sha256,
+    load_config,
+    summarize_run,
+    worker_alive,
+)
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.curves import TrainingCurves
 from tunedesk.ui.style import set_role
@@ -43,13 +52,6 @@ from tunedesk.ui.widgets.settings_advisor import Advice, SettingsAdvisor
 from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
 
 ADVICE_DELAY_MS = 700  # wait for the user to stop typing before asking the core for a new estimate
-STATUS_WORDS = {
-    "completed": "Finished",
-    "early_stopped": "Finished early: validation loss stopped improving",
-    "cancelled": "Stopped (a checkpoint was saved; you can continue it later)",
-    "failed": "Failed",
-    "crashed": "Stopped unexpectedly",
-}
 
 
 class TrainPage(QWidget):
@@ -66,6 +68,7 @@ class TrainPage(QWidget):
         self.worker = WorkerProcess(self)
         self.advisor = SettingsAdvisor(self)  # the core's preset + memory estimate, from a subprocess
         self._advised = False  # the core has answered (or failed to) for the current model and data
+        self._advised_device = "auto"  # the device the core sized the preset for, recorded in the run
         self._user_fields: dict[str, Any] = {}  # settings the user (or another page) chose: kept on re-advice
         self._applying_advice = False
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=200)
@@ -202,6 +205,7 @@ class TrainPage(QWidget):
 
     def _on_advice(self, advice: Advice) -> None:
         self._advised = True
+        self._advised_device = str((advice.estimate or {}).get("device") or "auto")
         self._set_running(self.worker.is_running())
         self.estimate.set_estimate(advice.estimate, advice.notes)
         if advice.error:
@@ -257,7 +261,13 @@ class TrainPage(QWidget):
             return False
         try:
             preset = self.form.preset()
-            config = RunConfig(model=self.state.model_ref, data=self.state.data_path, preset=preset)
+            config = RunConfig(
+                model=self.state.model_ref,
+                data=self.state.data_path,
+                preset=preset,
+                device=self._advised_device,
+                data_sha256=file_sha256(self.state.data_path),
+            )
             layout = create_run(config)
         except TuneDeskError as err:
             self.banner.show_error(err.message, err.hint)
@@ -332,7 +342,7 @@ class TrainPage(QWidget):
             return
         self._show_run(layout.root, read_events(layout.events))
         summary = summarize_run(layout.root)
-        self.stats.set_state(STATUS_WORDS.get(summary.status, summary.status.capitalize()))
+        self.stats.set_state(run_status.sentence(summary.status))
         if summary.resumable and summary.status != "new":
             self.banner.show_info(
                 f"This run stopped at step {summary.step} of {summary.total_steps}.",
@@ -385,7 +395,7 @@ class TrainPage(QWidget):
             )
             self.log.append_line(str(ev.get("message", "")), "error")
         elif kind == "finished":
-            self.stats.set_state(STATUS_WORDS.get(str(ev.get("status")), str(ev.get("status"))))
+            self.stats.set_state(run_status.sentence(str(ev.get("status"))))
         if self.worker.is_running():
             self._set_running(True)
 
@@ -399,7 +409,7 @@ class TrainPage(QWidget):
         self._set_running(False)
         self.state.set_training(False)
         status = outcome.status
-        self.stats.set_state(STATUS_WORDS.get(status, status))
+        self.stats.set_state(run_status.sentence(status))
         if status == "crashed" and outcome.error() is None:
             self.banner.show_error(
                 "The training process stopped unexpectedly.",
@@ -407,7 +417,7 @@ class TrainPage(QWidget):
                 "\n".join(self._stderr_tail),
                 action="Continue training",
             )
-        self.state.show_status(f"Training {STATUS_WORDS.get(status, status).lower()}.")
+        self.state.show_status(f"{run_status.sentence(status)}.")
         self.run_finished.emit(outcome, elapsed)
 
     def _fail_to_start(self, message: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from tunedesk.core.formatting import gb as _gb
 from tunedesk.ui.style import set_role
 
 
@@ -20,10 +21,6 @@ def _first_number(d: dict[str, Any], *keys: str) -> float | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
     return None
-
-
-def _gb(mb: float) -> str:
-    return f"{mb / 1024:.1f} GB"
 
 
 class EstimateView(QWidget):

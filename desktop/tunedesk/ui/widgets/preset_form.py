@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets import Preset, apply_overrides
+from tunedesk.core.presets.preset import Preset, apply_overrides
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.help_row import HelpRow
 

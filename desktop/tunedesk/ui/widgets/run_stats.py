@@ -6,6 +6,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from tunedesk.core import status as run_status
+from tunedesk.core.formatting import duration, gb
 from tunedesk.ui.style import set_role
 
 METRICS = (
@@ -15,15 +17,6 @@ METRICS = (
     ("memory", "Memory"),
     ("val", "Best val loss"),
 )
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return "–"
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
 
 
 class RunStats(QWidget):
@@ -76,10 +69,10 @@ class RunStats(QWidget):
             if ev.get("tokens_per_second") is not None:
                 self.values["speed"].setText(f"{float(ev['tokens_per_second']):,.0f}")
             if ev.get("eta_seconds") is not None:
-                self.values["eta"].setText(format_duration(float(ev["eta_seconds"])))
+                self.values["eta"].setText(duration(float(ev["eta_seconds"]), unknown="–"))
             mem = ev.get("peak_memory_mb") or ev.get("memory_mb")
             if mem is not None:
-                self.values["memory"].setText(f"{float(mem) / 1024:.1f} GB")
+                self.values["memory"].setText(gb(float(mem)))
         elif kind == "eval":
             best = ev.get("best_val_loss", ev.get("val_loss"))
             if best is not None:
@@ -87,7 +80,7 @@ class RunStats(QWidget):
         elif kind == "finished":
             if ev.get("best_val_loss") is not None:
                 self.values["val"].setText(f"{float(ev['best_val_loss']):.3f}")
-            if ev.get("status") in ("completed", "early_stopped"):
+            if run_status.is_success(ev.get("status")):
                 self.progress.setValue(self.progress.maximum())
                 self.values["eta"].setText("done")
             else:

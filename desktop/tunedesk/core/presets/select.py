@@ -21,10 +21,17 @@ from typing import Any
 
 from tunedesk.core.data.encode import DataStats
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.hardware import HardwareInfo
-from tunedesk.core.memory import MemoryEstimate, estimate_memory
-from tunedesk.core.model_info import ModelInfo
-from tunedesk.core.preset_rules import (
+from tunedesk.core.hardware.info import HardwareInfo
+from tunedesk.core.models.info import ModelInfo
+from tunedesk.core.presets.memory import MemoryEstimate, estimate_memory
+from tunedesk.core.presets.preset import (
+    METHODS,
+    Preset,
+    apply_overrides,
+    load_preset_file,
+    shipped_presets_dir,
+)
+from tunedesk.core.presets.rules import (
     EXAMPLES_SEEN_TARGET,
     MAX_AUTO_STEPS,
     MAX_EPOCHS,
@@ -41,7 +48,6 @@ from tunedesk.core.preset_rules import (
     train_examples,
     unavailable_reason,
 )
-from tunedesk.core.presets import METHODS, Preset, apply_overrides, load_preset_file, shipped_presets_dir
 
 __all__ = [
     "MAX_AUTO_STEPS",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.models import SOURCE_MARKER, ModelSource, resolve_model
+from tunedesk.core.models.source import SOURCE_MARKER, ModelSource, resolve_model
 
 SAMPLE_BYTES = 4 * 2**20
 SAMPLES = 8
@@ -99,7 +99,7 @@ def materialize(source: ModelSource, log: Callable[[str], Any] = print) -> Path:
     with _lock(target):
         if _complete(target):  # another process finished while we waited for the lock
             return target
-        from tunedesk.core.model_info import gguf_info
+        from tunedesk.core.models.info import gguf_info
 
         target.parent.mkdir(parents=True, exist_ok=True)
         _check_disk(target.parent, gguf_info(source).params * 4 / 2**20)

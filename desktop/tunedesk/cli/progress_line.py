@@ -1,7 +1,7 @@
 """The console's view of a training run: one live progress line, plus a line per check and a summary.
 
 A TrainingCallback like the JSON-lines writer, fed by the CLI with the events it reads from the worker
-(callbacks.dispatch_event). On a terminal the progress line rewrites itself; in a log file or a pipe each
+(callbacks.dispatch_event). The numbers come from core's RunProgress, the same model the GUI renders. On a terminal the progress line rewrites itself; in a log file or a pipe each
 step is a line of its own.
 """
 
@@ -12,20 +12,11 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from tunedesk.core import status as run_status
+from tunedesk.core.formatting import duration
+from tunedesk.core.formatting import number as _num
 from tunedesk.core.training.callbacks import TrainingCallback
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return "?"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
-
-
-def _num(value: Any, fmt: str = ".4f") -> str:
-    return "-" if value is None else format(value, fmt)
+from tunedesk.core.training.progress import RunProgress
 
 
 class ConsoleProgress(TrainingCallback):
@@ -33,8 +24,7 @@ class ConsoleProgress(TrainingCallback):
         self.run_dir = run_dir
         self.stream = stream or sys.stdout
         self.live = self.stream.isatty()
-        self.val_loss: float | None = None
-        self.best: float | None = None
+        self.progress = RunProgress()
         self.started = False
         self._line_open = False
 
@@ -62,6 +52,7 @@ class ConsoleProgress(TrainingCallback):
             self._line(f"  {info.get('message', '')}")
 
     def on_start(self, info: dict[str, Any]) -> None:
+        self.progress.on_start(info)
         self.started = True
         resumed = info.get("resumed_from_step")
         head = f"Resumed at step {resumed}" if resumed is not None else "Training"
@@ -72,18 +63,19 @@ class ConsoleProgress(TrainingCallback):
         )
 
     def on_step(self, info: dict[str, Any]) -> None:
+        p = self.progress
+        p.on_step(info)
         self._live(
-            f"step {info['step']}/{info['total_steps']}  loss {_num(info.get('loss'))}  "
-            f"val {_num(self.val_loss)}  {_num(info.get('tokens_per_second'), '.0f')} tok/s  "
-            f"ETA {duration(info.get('eta_seconds'))}"
+            f"step {p.step}/{p.total_steps}  loss {_num(p.loss)}  "
+            f"val {_num(p.val_loss)}  {_num(p.tokens_per_second, '.0f')} tok/s  "
+            f"ETA {duration(p.time_left())}"
         )
 
     def on_eval(self, info: dict[str, Any]) -> None:
-        self.val_loss = info.get("val_loss")
-        self.best = info.get("best_val_loss", self.best)
+        self.progress.on_eval(info)
         tag = "base model" if info["step"] == 0 else ("best so far" if info.get("is_best") else "")
         self._line(
-            f"  check at step {info['step']}: validation loss {_num(self.val_loss)}"
+            f"  check at step {info['step']}: validation loss {_num(self.progress.val_loss)}"
             + (f" ({tag})" if tag else "")
         )
         for sample in (info.get("samples") or [])[:1]:
@@ -91,9 +83,11 @@ class ConsoleProgress(TrainingCallback):
             self._line(f"    sample answer: {answer or '(empty)'}")
 
     def on_pause(self, info: dict[str, Any]) -> None:
+        self.progress.on_pause(info)
         self._line(f"  paused at step {info['step']}")
 
     def on_resume(self, info: dict[str, Any]) -> None:
+        self.progress.on_resume(info)
         self._line(f"  resumed at step {info['step']}")
 
     def on_error(self, info: dict[str, Any]) -> None:
@@ -102,15 +96,10 @@ class ConsoleProgress(TrainingCallback):
             self._line(f"  What to do: {info['hint']}")
 
     def on_finish(self, info: dict[str, Any]) -> None:
-        status = info["status"]
-        words = {
-            "completed": "Training complete",
-            "early_stopped": "Stopped early: validation loss stopped improving",
-            "cancelled": "Cancelled",
-            "failed": "Training failed",
-        }
+        self.progress.on_finish(info)
+        status = self.progress.status
         self._line(
-            f"{words.get(status, status)} after {info.get('steps', '?')} steps ({duration(info.get('elapsed'))})."
+            f"{run_status.sentence(status)} after {info.get('steps', '?')} steps ({duration(info.get('elapsed'))})."
         )
         base, best = info.get("base_val_loss"), info.get("best_val_loss")
         if best is not None:
@@ -122,5 +111,5 @@ class ConsoleProgress(TrainingCallback):
         if self.run_dir is not None:
             if status in ("cancelled", "failed"):
                 self._line(f"  continue with: tunedesk resume {self.run_dir}")
-            elif status in ("completed", "early_stopped"):
+            elif run_status.is_success(status):
                 self._line(f"  next: tunedesk export {self.run_dir}")

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tunedesk.core.model_info import ModelInfo
-from tunedesk.core.presets import Preset
+from tunedesk.core.formatting import gb as _gb
+from tunedesk.core.models.info import ModelInfo
+from tunedesk.core.presets.preset import Preset
 
 CONSTANTS: dict[str, float] = {
     # Bytes per weight by training precision. QLoRA: NF4 is 4 bits plus one absmax per 64 weights, itself
@@ -43,8 +44,6 @@ CONSTANTS: dict[str, float] = {
     # "Fits comfortably" leaves this share of the available memory unused.
     "comfort": 0.85,
 }
-
-ATTENTION_TARGETS = 4  # q, k, v, o
 
 
 @dataclass
@@ -76,10 +75,6 @@ def lora_params(info: ModelInfo, r: int, target_modules: str) -> int:
         attention if target_modules.strip().lower() in ("attention", "q,k,v,o", "qkvo") else attention + mlp
     )
     return info.num_layers * r * per_layer
-
-
-def _gb(mb: float) -> str:
-    return f"{mb / 1024:.1f} GB"
 
 
 def _advice(preset: Preset, device: str) -> str:

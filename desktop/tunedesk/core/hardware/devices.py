@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tunedesk.core.hardware import CudaDevice, HardwareInfo
+from tunedesk.core.hardware.info import CudaDevice, HardwareInfo
 
 BENCH_SECONDS = 0.3
 BENCH_SIZE = 512  # ~1 ms per fp32 matmul on a laptop core: many samples fit in the time budget

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.exportability import export_check
-from tunedesk.core.models import ModelSource, weight_files
+from tunedesk.core.models.exportability import export_check
+from tunedesk.core.models.source import ModelSource, weight_files
 
 # GGUF's general.architecture -> (transformers model_type, architecture class): the architectures whose GGUF
 # files transformers can de-quantize (its GGUF_SUPPORTED_ARCHITECTURES, causal LMs only). A static table, so

@@ -11,7 +11,7 @@ Safety: weights are loaded from safetensors only; pickle weights (.bin/.pt/.pth 
 refused unless the caller passes ``allow_pickle=True``, and a config that needs the model's own Python code
 (``auto_map``) is refused unless the caller passes ``trust_remote_code=True``. Neither is ever on silently.
 
-Details live beside this module: model_info.py (`model_info`), model_cache.py (`materialize`,
+Details live beside this module: info.py (`model_info`), cache.py (`materialize`,
 `load_tokenizer`), exportability.py (what llama.cpp's converter supports).
 """
 
@@ -23,13 +23,10 @@ import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.vendor import SETUP_HINT, STARTER_NAME, starter_gguf
-
-if TYPE_CHECKING:
-    from tunedesk.core.model_info import ModelInfo
 
 KINDS = ("starter", "folder", "gguf", "hf_cache", "dequantized")
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
@@ -259,22 +256,3 @@ def resolve_model(ref: str, *, allow_pickle: bool = False, trust_remote_code: bo
         if deq.path.name == ref:
             return ModelSource("dequantized", ref, deq.path, deq.name, **flags)
     raise _unknown(ref, "is not a file, a folder, or a model in the local Hugging Face cache")
-
-
-# ---- the rest of the public interface, re-exported (their modules import torch/transformers lazily) ----
-def model_info(source: ModelSource) -> ModelInfo:
-    from tunedesk.core.model_info import model_info as _model_info
-
-    return _model_info(source)
-
-
-def materialize(source: ModelSource, log: Any = print) -> Path:
-    from tunedesk.core.model_cache import materialize as _materialize
-
-    return _materialize(source, log=log)
-
-
-def load_tokenizer(ref: str | ModelSource) -> Any:
-    from tunedesk.core.model_cache import load_tokenizer as _load_tokenizer
-
-    return _load_tokenizer(ref)

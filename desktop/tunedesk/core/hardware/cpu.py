@@ -66,13 +66,20 @@ def _windows_details() -> tuple[str, list[str]]:
     flags: list[str] = []
     try:  # py-cpuinfo is optional: Windows has no flag list a plain program can read
         import cpuinfo  # type: ignore[import-untyped]
-
+    except ImportError:
+        return model, flags
+    try:
         data = cpuinfo.get_cpu_info()
-        model = data.get("brand_raw") or model
-        raw = set(data.get("flags", []))
-        flags = sorted({ours for theirs, ours in _LINUX_X86.items() if theirs in raw})
-    except Exception:
-        pass
+    except (
+        OSError,
+        ValueError,
+        RuntimeError,
+        KeyError,
+    ):  # it shells out and parses; a failure leaves no flags
+        return model, flags
+    model = data.get("brand_raw") or model
+    raw = set(data.get("flags", []))
+    flags = sorted({ours for theirs, ours in _LINUX_X86.items() if theirs in raw})
     return model, flags
 
 

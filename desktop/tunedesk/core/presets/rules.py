@@ -9,10 +9,11 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from tunedesk.core.hardware import HardwareInfo
-from tunedesk.core.memory import MemoryEstimate, estimate_memory
-from tunedesk.core.model_info import ModelInfo
-from tunedesk.core.presets import Preset
+from tunedesk.core.formatting import gb
+from tunedesk.core.hardware.info import HardwareInfo
+from tunedesk.core.models.info import ModelInfo
+from tunedesk.core.presets.memory import MemoryEstimate, estimate_memory
+from tunedesk.core.presets.preset import Preset
 
 SIZED_FIELDS = (
     "precision",
@@ -31,10 +32,6 @@ MAX_EPOCHS = 4
 MIN_STEPS_PER_EPOCH = 10
 MAX_AUTO_STEPS = 2000
 SLOW_ON_CPU_PARAMS = 1.5e9
-
-
-def gb(mb: float) -> str:
-    return f"{mb / 1024:.1f} GB"
 
 
 def choose_precision(hw: HardwareInfo, device: str, method: str) -> tuple[str, str]:

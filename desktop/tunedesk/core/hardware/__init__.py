@@ -1,0 +1,1 @@
+"""The machine: what it has (info), how it is measured (probe, cpu, devices)."""
