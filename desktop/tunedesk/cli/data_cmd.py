@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.core import status as run_status
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
-    return 2
+    return run_status.EXIT_BAD_INPUT
 
 
 def run_inspect(args: argparse.Namespace) -> int:
