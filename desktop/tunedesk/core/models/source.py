@@ -3,7 +3,7 @@
 Accepted references:
     "starter"             the embedded default (SmolLM2-135M-Instruct GGUF, see vendor.py)
     a folder              a Hugging Face model folder: config.json + *.safetensors + tokenizer files
-    a .gguf file          de-quantized once into a safetensors folder by `materialize` (model_cache.py)
+    a .gguf file          de-quantized once into a safetensors folder by `materialize` (cache.py)
     "org/name"            a model already in the local Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub,
                           ~/.cache/huggingface/hub), as left there by an earlier download
 
@@ -31,7 +31,7 @@ from tunedesk.core.vendor import SETUP_HINT, STARTER_NAME, starter_gguf
 KINDS = ("starter", "folder", "gguf", "hf_cache", "dequantized")
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
-SOURCE_MARKER = "tunedesk-source.json"  # written into each de-quantized GGUF folder (model_cache.py)
+SOURCE_MARKER = "tunedesk-source.json"  # written into each de-quantized GGUF folder (cache.py)
 
 
 @dataclass
