@@ -153,6 +153,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
             "method": preset.method,
             "preset": preset.name,
             "resumed_from_step": s.resumed_from,
+            "system_prompt": s.data.system_prompt,
         }
     )
     if s.rng is not None:
