@@ -9,7 +9,7 @@ run must train and validate on exactly the rows it started with.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tunedesk.core.data.encode import encode_records
@@ -33,6 +33,8 @@ class PreparedData:
     train_tokens: int  # real tokens in one pass over the training examples
     truncated: int
     dropped: int
+    general_examples: int = 0  # of `train`: the base model's own general answers (core/training/rehearsal.py)
+    general_heldout: list[Record] = field(default_factory=list)  # never trained on: the forgetting measure
 
 
 def split_once(layout: RunLayout, config: RunConfig) -> tuple[list[Record], list[Record]]:
