@@ -168,9 +168,11 @@ def _read_cache(path: Path) -> dict[str, str]:
 
 
 def _answer_with_llama(path: Path, prompts: Sequence[gp.GeneralPrompt]) -> Any:
-    from tunedesk.core.chat import load_llama
+    from tunedesk.core.chat import load_llama, physical_cores
 
-    llm = load_llama(path, n_ctx=1024)
+    # One core fewer than llama.cpp's default: torch's OpenMP pool lives in this process too, and on a busy
+    # 2-core machine two llama.cpp threads spent most of their time in OpenMP barriers (seen: <1 prompt/min).
+    llm = load_llama(path, n_ctx=1024, n_threads=max(1, physical_cores() - 1))
     try:
         for start in range(0, len(prompts), BATCH):
             chunk = {}
