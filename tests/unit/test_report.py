@@ -84,3 +84,25 @@ def test_report_cli_one_and_compare(tmp_path: Path, capsys) -> None:
     assert "General loss, tuned" in out and "1.5000" in out and "1.3000" in out
     assert "Runs side by side" in compare.read_text(encoding="utf-8")
     assert cli_main(["report", str(tmp_path / "nope")]) == 2
+
+
+def test_advice_reaches_the_data_report_and_spares_the_sample(tmp_path: Path) -> None:
+    import json
+
+    from tunedesk.core.data import inspect_dataset
+    from tunedesk.core.data.loader import load_dataset
+    from tunedesk.core.paths import sample_dataset
+
+    assert fine_tuning_advice(load_dataset(sample_dataset()).records) == []
+    path = tmp_path / "labels.jsonl"
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"mail {i}"},
+                {"role": "assistant", "content": "spam" if i % 2 else "ok"},
+            ]
+        }
+        for i in range(40)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert any("system prompt" in s and "Chat page" in s for s in inspect_dataset(str(path)).suggestions)

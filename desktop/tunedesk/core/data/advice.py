@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from tunedesk.core.data.records import Record
 
-TOO_FEW, FEW = 20, 100  # rows: below 20 a run mostly memorises; below 100 expect a narrow result
+TOO_FEW = 20  # rows: below this a run mostly memorises them (quality.py already warns below 100)
 FEW_LABELS = 8  # this many distinct answers or fewer: a classification a prompt can state outright
 BASE_ALREADY_GOOD = 0.5  # the base model's task validation loss below this: it already answers like the data
 TRY_PROMPT = (
@@ -21,7 +21,7 @@ TRY_PROMPT = (
 
 @dataclass(frozen=True)
 class Advice:
-    kind: str  # too_few_rows | few_rows | few_answers | answers_copied | base_already_good
+    kind: str  # too_few_rows | few_answers | answers_copied | base_already_good
     message: str
     action: str
 
@@ -36,14 +36,6 @@ def fine_tuning_advice(records: list[Record], base_val_loss: float | None = None
                 "too_few_rows",
                 f"Only {n} rows: too few to fine-tune on (it would memorise them).",
                 TRY_PROMPT,
-            )
-        )
-    elif n < FEW:
-        out.append(
-            Advice(
-                "few_rows",
-                f"{n} rows is few: fine-tuning may learn the format but not much more.",
-                "Aim for 100 or more varied rows, or " + TRY_PROMPT[0].lower() + TRY_PROMPT[1:],
             )
         )
     chats = [r for r in records if r.kind == "chat" and r.reference()]
