@@ -60,16 +60,22 @@ def _fake_run(tmp_path: Path, name: str, tuned: float) -> Path:
 
 
 def test_report_numbers_are_the_events(tmp_path: Path) -> None:
-    run = _fake_run(tmp_path, "one", 1.5)
+    run = _fake_run(tmp_path, "one", 1.4)
     report = build_report(run)
     assert report["task"]["base_val_loss"] == 2.5 and report["task"]["best_val_loss"] == 0.75
-    assert report["general"]["general_loss_base"] == 1.25 and report["general"]["general_loss_tuned"] == 1.5
+    assert report["general"]["general_loss_base"] == 1.25 and report["general"]["general_loss_tuned"] == 1.4
     assert report["general"]["general_examples"] == 5 and report["general"]["level"] == "slightly lower"
     assert report["answers"] == [
         {"prompt": "Ticket 1", "reference": "A", "base": "base says <b>", "tuned": "A"}
     ]
     html = write_report(run).read_text(encoding="utf-8")
-    assert "<svg" in html and "1.2500" in html and "0.7500" in html and "base says &lt;b&gt;" in html
+    assert (
+        "<svg" in html
+        and "1.4000" in html
+        and "1.2500" in html
+        and "0.7500" in html
+        and "base says &lt;b&gt;" in html
+    )
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing to fetch: offline
 
 

@@ -2,18 +2,21 @@
 
 The measure (core/training/forgetting.py) is the mean loss of the base model's own answers to held-out
 general prompts, under the base and under the tuned model. A tuned model that still says what the base said
-scores about the same; one that forgot scores higher. Thresholds are relative to the base's loss with an
-absolute floor: on a model whose base loss is tiny, a small absolute move is noise, not forgetting.
+scores about the same; one that forgot scores higher. The difference of two mean token losses is the log of
+their perplexity ratio, so the thresholds read as "the base's own answers became N% less likely per token":
+up to 5% is noise between kernels and prompts, up to 25% is a visible drift, beyond that the model has lost
+much of how it used to answer.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 UNCHANGED, SLIGHTLY_LOWER, MUCH_LOWER = "unchanged", "slightly lower", "much lower"
-SLIGHT = (0.05, 0.02)  # (relative to the base loss, absolute): below both maxima the change is noise
-MUCH = (0.25, 0.10)
+SLIGHT = math.log(1.05)  # perplexity of the base's answers up by 5%: within noise
+MUCH = math.log(1.25)  # up by 25%: clearly answering differently
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,9 @@ def forgetting_verdict(
     if base is None or tuned is None:
         return None
     increase = tuned - base
-    if increase <= max(SLIGHT[0] * base, SLIGHT[1]):
+    if increase <= SLIGHT:
         level = UNCHANGED
-    elif increase <= max(MUCH[0] * base, MUCH[1]):
+    elif increase <= MUCH:
         level = SLIGHTLY_LOWER
     else:
         level = MUCH_LOWER
