@@ -31,7 +31,6 @@ from tunedesk.core.atomic import write_json_atomic
 from tunedesk.core.data import general_prompts as gp
 from tunedesk.core.data.encode import encode_records
 from tunedesk.core.data.packing import pack_examples
-from tunedesk.core.data.records import Record
 from tunedesk.core.data.render import chat_template_for
 from tunedesk.core.data.split import load_records, save_records
 from tunedesk.core.runs import RunConfig, RunLayout
@@ -234,9 +233,3 @@ def _answer_with_transformers(
                 }
     finally:
         model.train(was_training)
-
-
-def general_records_of(layout: RunLayout) -> list[Record]:
-    """The general rows a run trained on (empty when it mixed none)."""
-    path = layout.data / "general_train.jsonl"
-    return load_records(path) if path.exists() else []
