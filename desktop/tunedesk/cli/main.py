@@ -29,6 +29,7 @@ SUBCOMMANDS = {
     "export": "export_cmd",
     "chat": "chat_cmd",
     "demo": "demo_cmd",
+    "report": "report_cmd",
 }
 
 

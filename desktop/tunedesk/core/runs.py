@@ -230,6 +230,7 @@ class RunSummary:
     created: float = 0.0
     resumable: bool = False
     has_adapter: bool = False
+    forgetting: dict[str, Any] | None = None  # the finished event's measure (core/report/verdict.py words it)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -245,7 +246,7 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
         cfg = {}
     events = read_events(layout.events)
     step = total = 0
-    best = base = None
+    best = base = forgetting = None
     status = "new"
     for ev in events:
         kind = ev["event"]
@@ -267,6 +268,7 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
         elif kind == "finished":
             status = ev["status"]
             best = ev.get("best_val_loss", best)
+            forgetting = ev.get("forgetting")
         elif kind == "error":
             status = "failed"
     if status in ("running", "paused") and not worker_alive(layout):
@@ -287,6 +289,7 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
         created=layout.root.stat().st_mtime if layout.root.exists() else 0.0,
         resumable=resumable,
         has_adapter=(layout.adapter / "adapter_config.json").exists(),
+        forgetting=forgetting,
     )
 
 

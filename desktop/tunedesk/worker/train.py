@@ -35,7 +35,8 @@ class EventLogHandler(logging.Handler):
         if record.name.startswith("tunedesk.training.progress"):
             return
         try:
-            self.writer.emit("log", level=record.levelname.lower(), message=record.getMessage())
+            progress = {k: getattr(record, k) for k in ("stage", "fraction") if hasattr(record, k)}
+            self.writer.emit("log", level=record.levelname.lower(), message=record.getMessage(), **progress)
         except (OSError, ValueError):
             pass  # a broken or closed pipe to the parent must not break training; events.jsonl has it
 
@@ -133,4 +134,15 @@ def _run(layout: RunLayout, writer: EventWriter) -> int:
     except Exception as err:
         report_error(writer, err)
         return run_status.EXIT_FAILED
+    _write_report(layout)
     return run_status.exit_code(status)
+
+
+def _write_report(layout: RunLayout) -> None:
+    """RUN_DIR/report.html for every run that finished; a report that fails must not fail the run."""
+    from tunedesk.core.report.build import write_report
+
+    try:
+        log.info("report: %s", write_report(layout.root))
+    except Exception:
+        log.exception("could not write the run's report (`tunedesk report RUN` tries again)")

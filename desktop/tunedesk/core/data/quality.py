@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core.data.advice import fine_tuning_advice
 from tunedesk.core.data.encode import encode_records, percentile
 from tunedesk.core.data.formats import format_display_name
 from tunedesk.core.data.loader import load_dataset
@@ -221,6 +222,9 @@ def suggestions(data: LoadedData, report: QualityReport) -> list[str]:
         answers = [r.reference() for r in data.records]
         if len(answers) >= 10 and len(set(answers)) < max(2, len(answers) // 10):
             out.append("Most answers are identical: the model will learn to give that answer to everything.")
+    if data.data_format != "text":
+        # When fine-tuning is not the right tool at all (core/data/advice.py): say what to try instead.
+        out.extend(f"{a.message} {a.action}" for a in fine_tuning_advice(data.records))
     if any(p.kind == "encoding" for p in data.problems):
         out.append("Some lines were not UTF-8: re-save the file as UTF-8 so no characters are lost.")
     return out

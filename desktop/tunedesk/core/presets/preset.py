@@ -88,7 +88,9 @@ class Preset:
         False, "Join short examples into one sequence for speed (attention stays per example)."
     )
     general_data_fraction: float = _f(
-        0.0, "Mix in this share of general chat data so the model keeps its everyday skills."
+        0.0,
+        "Share of the training mix that is the base model's own answers to general prompts, so it keeps its "
+        "everyday skills (0: none; chosen 0.2 for chat models).",
     )
     sample_prompts: int = _f(
         3, "How many held-out prompts to answer at each check, so you can watch it learn."

@@ -9,7 +9,7 @@ run must train and validate on exactly the rows it started with.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tunedesk.core.data.encode import encode_records
@@ -35,6 +35,8 @@ class PreparedData:
     truncated: int
     dropped: int
     system_prompt: str | None = None  # the training rows' most common one (None: the template's default)
+    general_examples: int = 0  # of `train`: the base model's own general answers (core/training/rehearsal.py)
+    general_heldout: list[Record] = field(default_factory=list)  # never trained on: the forgetting measure
 
 
 def split_once(layout: RunLayout, config: RunConfig) -> tuple[list[Record], list[Record]]:

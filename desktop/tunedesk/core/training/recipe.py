@@ -28,6 +28,7 @@ from tunedesk.core.training.callbacks import TrainingCallback
 from tunedesk.core.training.clock import TrainingClock
 from tunedesk.core.training.control import Control
 from tunedesk.core.training.faults import maybe_crash, maybe_raise_oom
+from tunedesk.core.training.forgetting import measure_forgetting, remember_base_loss
 from tunedesk.core.training.loss import LossFunction, autocast, perplexity, sample_answers, validation_loss
 from tunedesk.core.training.model_setup import (
     Precision,
@@ -39,6 +40,7 @@ from tunedesk.core.training.model_setup import (
     pick_precision,
 )
 from tunedesk.core.training.prepare import PreparedData, prepare_data
+from tunedesk.core.training.rehearsal import add_general_data
 from tunedesk.core.training.resources import memory_mb, oom_error, unavailable_hint
 from tunedesk.core.training.schedule import lr_multiplier
 
@@ -85,6 +87,8 @@ def setup(run_dir: str | Path) -> Setup:
     model = load_model(resume_dir if resume_dir and preset.method == "full" else folder, preset, precision,
         allow_pickle=config.allow_pickle, trust_remote_code=config.trust_remote_code,
     )  # fmt: skip
+    # Rehearsal: the base model's own general answers, mixed in (core/training/rehearsal.py).
+    data = add_general_data(layout, config, tokenizer, model, data, precision, resumed=resume_dir is not None)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=preset.learning_rate, weight_decay=preset.weight_decay)
     plan = BatchPlan(len(data.train), preset.batch_size, preset.grad_accum, preset.seed)
@@ -147,6 +151,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
             "trainable_params": trainable,
             "total_params": total,
             "train_examples": len(s.data.train),
+            "general_examples": s.data.general_examples,
             "val_examples": len(s.data.val),
             "train_tokens": s.data.train_tokens,
             "device": s.precision.device,
@@ -161,6 +166,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     clock = TrainingClock(state.elapsed)
     if state.step == 0 and not state.history:
         with clock.not_per_step():
+            remember_base_loss(s)
             state.base_val_loss = _evaluate(s, callback, control)  # the base model's score: step 0
     status = "completed"
     saved_step = s.resumed_from if s.resumed_from is not None else -1
@@ -203,6 +209,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
         _save(s, callback, False, clock)
     final = layout.checkpoint(state.step) if state.step > 0 else None
     adapter = _save_final_adapter(s) if state.step > 0 else None
+    forgetting = measure_forgetting(s) if status != "cancelled" else None
     callback.on_finish(
         {
             "status": status,
@@ -213,6 +220,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
             "base_val_loss": state.base_val_loss,
             "steps": state.step,
             "elapsed": round(clock.total(), 2),
+            "forgetting": forgetting,
         }
     )
     return status
