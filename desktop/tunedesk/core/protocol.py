@@ -22,7 +22,8 @@ PROTOCOL_VERSION = 1
 
 # Required fields of each event kind (beyond v, event, t). Optional fields are documented in the comments.
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
-    # + config_digest, trainable_params, total_params, train_examples, val_examples, train_tokens,
+    # + config_digest, trainable_params, total_params, train_examples, val_examples, train_tokens, world_size
+    #   (data-parallel processes; 1 unless launched with several),
     #   device, method, resumed_from_step, preset
     "started": ("run_dir", "total_steps"),
     # + epoch, learning_rate, grad_norm, tokens_per_second, trained_tokens, elapsed, eta_seconds,
