@@ -146,6 +146,11 @@ def run_train(args: argparse.Namespace) -> int:
             f"seq_len {preset.seq_len}, lr {preset.learning_rate:g}) on {device}"
             + (f", {args.processes} processes" if args.processes > 1 else "")
         )
+        if args.processes > 1:
+            global_batch = preset.batch_size * preset.grad_accum * args.processes
+            print(
+                f"  {args.processes} processes: {global_batch} examples per update in all (batch per process)."
+            )
         for line in notes:
             print(f"  {line}")
     return follow_worker(layout, json_mode=args.json)

@@ -151,7 +151,8 @@ def _train(
     from tunedesk.core.training.resources import oom_error
 
     try:
-        worlds.append(join_world(pick_device(load_config(layout.root).device)))
+        config = load_config(layout.root)
+        worlds.append(join_world(pick_device(config.device), config.preset))
         s = recipe.setup(layout.root, worlds[0])
     except TuneDeskError as err:
         report_error(writer, err)

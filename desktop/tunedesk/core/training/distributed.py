@@ -34,6 +34,7 @@ from typing import Any
 import torch
 
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.presets.preset import Preset
 from tunedesk.core.training.control import Control
 
 log = logging.getLogger("tunedesk.training")
@@ -162,7 +163,7 @@ def _collective(operation: Any, *args: Any, **kwargs: Any) -> Any:
         ) from exc
 
 
-def join_world(device: str) -> World:
+def join_world(device: str, preset: Preset | None = None) -> World:
     """Join the launcher's process group (a world of one when the worker was started plainly).
 
     Every rank also watches its parent: the launcher keeps each worker in a session of its own, so a launcher
@@ -170,6 +171,25 @@ def join_world(device: str) -> World:
     """
     if not launched_distributed():
         return World()
+    preset = preset or Preset()
+    if preset.method == "qlora":
+        raise TuneDeskError(
+            "QLoRA trains on one device: this run cannot be started on several processes.",
+            hint="Start it with one process, or use method=lora for a data-parallel run.",
+            kind="bad_setting",
+            where={"field": "method"},
+        )
+    if preset.sharding != "none":
+        # The launcher config and the memory estimate for FSDP exist (launcher.py, presets/memory.py), but
+        # the recipe does not yet gather sharded weights for checkpoints or clip sharded gradients: refuse
+        # rather than train a whole copy per GPU while the preset says the weights are split.
+        raise TuneDeskError(
+            f"sharding={preset.sharding} is not supported by this TuneDesk's trainer yet.",
+            hint="Use --set sharding=none (data parallel, a whole copy per process) or a model that fits "
+            "one GPU; see docs/distributed.md.",
+            kind="bad_setting",
+            where={"field": "sharding"},
+        )
     from accelerate import PartialState
 
     timeout = timedelta(seconds=float(os.environ.get("TUNEDESK_DIST_TIMEOUT", DEFAULT_TIMEOUT_S)))
