@@ -90,14 +90,22 @@ def test_two_processes_match_one_and_survive_kill9_of_a_rank(
     assert of(first, "finished")[-1]["status"] == "failed"
 
     # `tunedesk resume` starts two processes again (the run's config says so) from the last checkpoint.
+    # A pause written to the control file reaches both ranks (rank 0 reads it and broadcasts it).
     last = valid_checkpoints(RunLayout(run))[-1][0]
-    resumed = subprocess.run(
+    resumed = subprocess.Popen(
         [sys.executable, "-m", "tunedesk", "resume", str(run), "--json"],
-        capture_output=True, text=True, env=worker_env(), timeout=600,
+        stdout=subprocess.PIPE, stderr=(tmp_path / "resume.log").open("w"), text=True, env=worker_env(),
     )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr[-4000:]
-    second = [decode(line) for line in resumed.stdout.splitlines() if line.startswith("{")]
+    second: list[dict] = []
+    read_until(resumed, lambda e: e["event"] == "step", second)
+    RunLayout(run).control.write_text("pause")
+    read_until(resumed, lambda e: e["event"] == "paused", second)
+    RunLayout(run).control.write_text("resume")
+    out, _ = resumed.communicate(timeout=600)
+    second.extend(decode(line) for line in out.splitlines() if line.startswith("{"))
+    assert resumed.returncode == 0, (tmp_path / "resume.log").read_text()[-4000:]
     assert of(second, "finished")[-1]["status"] == "completed"
+    assert of(second, "resumed")[0]["step"] == of(second, "paused")[0]["step"]
 
     # Rank 0 alone speaks and writes: one `started` per start, the file holding what stdout carried.
     assert [e["event"] for e in read_events(run / "events.jsonl")] == [e["event"] for e in first + second]

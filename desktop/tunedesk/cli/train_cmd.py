@@ -63,6 +63,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "cores); batch_size is per process (see docs/distributed.md)",
     )
     p.add_argument(
+        "--create-only",
+        action="store_true",
+        help="write the run folder and stop: to start it yourself, e.g. with `accelerate launch` on several "
+        "machines (docs/distributed.md)",
+    )
+    p.add_argument(
         "--allow-pickle",
         action="store_true",
         help="accept a model stored only as pickle files (they can run code)",
@@ -153,6 +159,12 @@ def run_train(args: argparse.Namespace) -> int:
             )
         for line in notes:
             print(f"  {line}")
+    if args.create_only:
+        if not args.json:
+            print(
+                f"Created, not started. Start it with: accelerate launch -m tunedesk.worker train {layout.root}"
+            )
+        return 0
     return follow_worker(layout, json_mode=args.json)
 
 
