@@ -124,3 +124,26 @@ def test_plain_data_parallel_costs_each_process_a_whole_copy_and_a_gradient_buff
     assert two.gradients_mb == pytest.approx(one.gradients_mb * 3, abs=0.2)  # + concatenated + summed copy
     # sharding only means something with several processes
     assert estimate_memory(SMOL, replace(lora, sharding="fsdp"), "cpu", None).total_mb == one.total_mb
+
+
+def test_the_cli_refuses_qlora_on_several_processes_before_anything_starts() -> None:
+    from tunedesk.cli.train_cmd import check_processes
+
+    with pytest.raises(TuneDeskError) as err:
+        check_processes(2, Preset(method="qlora"), "cpu")
+    assert err.value.where == {"field": "processes"} and "one device" in err.value.message
+    check_processes(1, Preset(method="qlora"), "cuda")  # one process: QLoRA as always
+    check_processes(2, Preset(), "cpu")  # LoRA on two CPU processes
+
+
+@pytest.mark.parametrize(
+    ("preset", "field"), [(Preset(method="qlora"), "method"), (Preset(sharding="fsdp"), "sharding")]
+)
+def test_a_launched_worker_refuses_what_it_cannot_train_before_joining(
+    monkeypatch: pytest.MonkeyPatch, preset: Preset, field: str
+) -> None:
+    # `accelerate launch -m tunedesk.worker train RUN` bypasses the CLI's checks: the worker makes them.
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(TuneDeskError) as err:
+        join_world("cuda", preset)
+    assert err.value.where == {"field": field}

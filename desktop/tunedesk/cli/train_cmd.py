@@ -136,14 +136,7 @@ def run_train(args: argparse.Namespace) -> int:
         trust_remote_code=args.trust_remote_code,
         processes=args.processes,
     )
-    if args.processes > 1 and preset.method == "qlora":
-        raise TuneDeskError(
-            "QLoRA trains on one device: it cannot run on several processes.",
-            hint="Use --processes 1, or --set method=lora (with --set sharding=fsdp for a model too big for "
-            "one GPU).",
-            kind="bad_setting",
-            where={"field": "processes"},
-        )
+    check_processes(args.processes, preset, device)
     layout = create_run(config, args.out)
     if not args.json:
         print(f"Run folder: {layout.root}")
@@ -166,6 +159,30 @@ def run_train(args: argparse.Namespace) -> int:
             )
         return 0
     return follow_worker(layout, json_mode=args.json)
+
+
+def check_processes(processes: int, preset: Preset, device: str) -> None:
+    """Refuse, before anything starts, what several processes cannot do here."""
+    if processes <= 1:
+        return
+    if preset.method == "qlora":
+        raise TuneDeskError(
+            "QLoRA trains on one device: it cannot run on several processes.",
+            hint="Use --processes 1, or --set method=lora for a data-parallel run.",
+            kind="bad_setting",
+            where={"field": "processes"},
+        )
+    if device == "cuda":
+        from tunedesk.core.hardware.probe import probe_hardware
+
+        gpus = len(probe_hardware().cuda)
+        if processes > gpus:
+            raise TuneDeskError(
+                f"--processes {processes}: this machine has {gpus} GPU(s), and each process needs its own.",
+                hint=f"Use --processes {gpus} or fewer (several machines: see docs/distributed.md).",
+                kind="bad_setting",
+                where={"field": "processes"},
+            )
 
 
 def choose_preset(
