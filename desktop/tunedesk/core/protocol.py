@@ -26,7 +26,8 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     #   general_examples (of them, the base model's own general answers; 0 when nothing is mixed),
     #   val_examples (task only), train_tokens, device, method, resumed_from_step, preset,
     #   system_prompt (the training rows' most common system prompt; null: they had none, so the chat
-    #   template's own default is what the model was trained with)
+    #   template's own default is what the model was trained with),
+    #   world_size (data-parallel processes; 1 unless launched with several)
     "started": ("run_dir", "total_steps"),
     # + epoch, learning_rate, grad_norm, tokens_per_second, trained_tokens, elapsed, eta_seconds,
     #   memory_mb, peak_memory_mb

@@ -49,6 +49,9 @@ class RunConfig:
     # Off unless the user explicitly asked: pickle weights can run code, and so can remote model code.
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    # Data-parallel processes on this machine (`tunedesk train --processes N`); a resume uses as many again,
+    # since a step's global batch is batch_size x processes (core/training/distributed.py).
+    processes: int = 1
     version: int = CONFIG_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +96,14 @@ class RunConfig:
                 "'preset' in the config must be an object.", kind="bad_config", where={"file": source}
             )
         kwargs = {k: v for k, v in data.items() if k != "preset"}
+        processes = kwargs.get("processes", 1)
+        if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
+            raise TuneDeskError(
+                f"'processes' in the run's config must be a whole number of at least 1, not {processes!r}.",
+                hint="Set it to 1 (one process) or the number of processes to train with.",
+                kind="bad_config",
+                where={"file": source, "field": "processes"},
+            )
         return cls(preset=Preset.from_dict(preset_data, source=f"{source}: preset"), **kwargs)
 
     def digest(self) -> str:

@@ -19,6 +19,7 @@ from tunedesk.core.errors import TuneDeskError
 METHODS = ("lora", "qlora", "dora", "full", "ia3", "prefix")
 SCHEDULES = ("wsd", "cosine", "linear", "constant")
 PRECISIONS = ("fp32", "bf16", "fp16")
+SHARDINGS = ("none", "fsdp")
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -72,6 +73,12 @@ class Preset:
     gradient_checkpointing: bool = _f(
         False, "Recompute instead of storing activations: less memory, ~30% slower."
     )
+    sharding: str = _f(
+        "none",
+        "With several GPUs: 'fsdp' splits weights, gradients and optimizer over them, for a model too big "
+        "for one GPU; 'none' keeps a whole copy on each.",
+        choices=SHARDINGS,
+    )
     weight_decay: float = _f(0.0, "Pulls weights gently towards zero; rarely needed for LoRA.")
     max_grad_norm: float = _f(1.0, "Caps the size of one update so a bad batch cannot wreck the model.")
     val_fraction: float = _f(
@@ -116,6 +123,13 @@ class Preset:
             (self.method in METHODS, "method", f"must be one of {', '.join(METHODS)}"),
             (self.lr_schedule in SCHEDULES, "lr_schedule", f"must be one of {', '.join(SCHEDULES)}"),
             (self.precision in PRECISIONS, "precision", f"must be one of {', '.join(PRECISIONS)}"),
+            (self.sharding in SHARDINGS, "sharding", f"must be one of {', '.join(SHARDINGS)}"),
+            (
+                not (self.sharding == "fsdp" and self.method == "qlora"),
+                "sharding",
+                "cannot be used with QLoRA, which trains on one device (use method=lora with fsdp, or "
+                "sharding=none)",
+            ),
             (self.lora_r > 0, "lora_r", "must be a positive whole number"),
             (self.lora_alpha > 0, "lora_alpha", "must be positive"),
             (0 <= self.lora_dropout < 1, "lora_dropout", "must be between 0 and 1"),

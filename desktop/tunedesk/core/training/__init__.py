@@ -12,6 +12,8 @@ small pieces it stands on.
     clock.py        training time across resumes and pauses, tokens/s, ETA
     resources.py    memory readings; the out-of-memory and method-unavailable errors and their hints
     faults.py       fault injection for tests (TUNEDESK_FAULT): crashes at precise points
+    distributed.py  data parallel over processes: rank, sharded batches, sums over ranks, control broadcast
+    launcher.py     accelerate's launcher and the accelerate.yaml it is given (several processes; FSDP settings)
     console.py      the CLI's live progress line (a callback over the worker's events)
 
 Nothing here imports Qt; torch and transformers are imported by the modules that need them.
