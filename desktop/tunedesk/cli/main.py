@@ -15,7 +15,7 @@ import sys
 from tunedesk import __version__
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.launch import WORKER_FLAG
+from tunedesk.core.launch import SCRIPT_FLAG, WORKER_FLAG, run_script
 from tunedesk.core.offline import enforce_offline
 
 # subcommand -> module in tunedesk.cli
@@ -30,6 +30,7 @@ SUBCOMMANDS = {
     "chat": "chat_cmd",
     "demo": "demo_cmd",
     "report": "report_cmd",
+    "self-test": "selftest_cmd",
 }
 
 
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         from tunedesk.worker.__main__ import main as worker_main
 
         return worker_main(argv[1:])
+    if argv and argv[0] == SCRIPT_FLAG and len(argv) > 1:
+        return run_script(argv[1], argv[2:])  # the converter, in a frozen bundle (core/launch.py)
     if not argv:
         from tunedesk.ui.app import main as gui_main
 

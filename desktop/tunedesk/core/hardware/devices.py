@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from tunedesk.core.hardware.info import CudaDevice, HardwareInfo
+from tunedesk.core.hardware.nvidia import nvidia_gpu_names, unused_gpu_note
 
 BENCH_SECONDS = 0.3
 BENCH_SIZE = 512  # ~1 ms per fp32 matmul on a laptop core: many samples fit in the time budget
@@ -22,6 +23,10 @@ def probe_devices(info: HardwareInfo, *, benchmark: bool = True) -> HardwareInfo
 
     info.torch = torch.__version__
     _probe_cuda(torch, info)
+    if not info.cuda:  # a CPU-only torch (the installers' build) says nothing about an NVIDIA card
+        note = unused_gpu_note(nvidia_gpu_names())
+        if note:
+            info.notes.append(note)
     _probe_mps(torch, info)
     if benchmark:
         try:
