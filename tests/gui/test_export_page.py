@@ -11,7 +11,8 @@ import pytest
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, create_run
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.export_page import QUANT_CHOICES, ExportPage
+from tunedesk.ui.pages.export_page import ExportPage
+from tunedesk.ui.quant_picker import QUANT_CHOICES
 
 pytestmark = pytest.mark.gui
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.machine_page import MachinePage, hardware_facts, model_line
+from tunedesk.ui.hardware_card import hardware_facts
+from tunedesk.ui.model_list import model_line
+from tunedesk.ui.pages.machine_page import MachinePage
 
 pytestmark = pytest.mark.gui
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QHBoxLayout,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -24,32 +22,24 @@ from PySide6.QtWidgets import (
 )
 
 from tunedesk.core import status as run_status
-from tunedesk.core.paths import resources_dir, runs_dir
+from tunedesk.core.paths import runs_dir
 from tunedesk.ui.app_state import PAGE_NAMES, AppState
+from tunedesk.ui.close_dialog import ask_close_choice
 from tunedesk.ui.pages.chat_page import ChatPage
 from tunedesk.ui.pages.data_page import DataPage
 from tunedesk.ui.pages.export_page import ExportPage
 from tunedesk.ui.pages.machine_page import MachinePage
 from tunedesk.ui.pages.runs_page import RunsPage
 from tunedesk.ui.pages.train_page import TrainPage
+from tunedesk.ui.sidebar import TITLES, PageSidebar, icon_path
 from tunedesk.ui.style import THEMES, apply_theme
 from tunedesk.ui.worker_process import ProcessOutcome
 
-TITLES = {
-    "machine": "Machine & model",
-    "data": "Data",
-    "train": "Train",
-    "export": "Export",
-    "chat": "Chat",
-    "runs": "Runs",
-}
+# TITLES and icon_path lived here before the sidebar had a module of its own.
+__all__ = ["TITLES", "MainWindow", "icon_path"]
 DATA_SUFFIXES = {".jsonl", ".json", ".csv", ".parquet", ".txt", ".md", ".tsv"}
 LONG_RUN_S = 60.0  # runs longer than this end with a desktop notification: the user has likely looked away
 STOP_TIMEOUT_MS = 120_000  # a cancel that has not finished after this is ended with SIGTERM
-
-
-def icon_path(name: str) -> Path:
-    return resources_dir() / "icons" / name
 
 
 class MainWindow(QMainWindow):
@@ -64,10 +54,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(1000, 660)
         self._restore_inputs()  # before the pages exist, so they start from the last model and data
 
-        self.sidebar = QListWidget()
-        self.sidebar.setObjectName("sidebar")
-        self.sidebar.setFixedWidth(196)
-        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar = PageSidebar()
         self.stack = QStackedWidget()
         self.machine_page = MachinePage(self.state)
         self.data_page = DataPage(self.state)
@@ -85,9 +72,6 @@ class MainWindow(QMainWindow):
         }
         for name in PAGE_NAMES:
             self.stack.addWidget(self.pages[name])
-            item = QListWidgetItem(QIcon(str(icon_path(f"pages/{name}.svg"))), TITLES[name])
-            item.setData(Qt.ItemDataRole.UserRole, name)
-            self.sidebar.addItem(item)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -144,15 +128,8 @@ class MainWindow(QMainWindow):
         return ""
 
     def _update_availability(self, *_: object) -> None:
-        for row, name in enumerate(PAGE_NAMES):
-            item = self.sidebar.item(row)
-            missing = self.missing_for(name)
-            flags = item.flags()
-            if missing:
-                item.setFlags(flags & ~Qt.ItemFlag.ItemIsEnabled)
-            else:
-                item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled)
-            item.setToolTip(missing or f"{TITLES[name]} (Ctrl+{row + 1})")
+        for name in PAGE_NAMES:
+            self.sidebar.set_missing(name, self.missing_for(name))
         running = self.state.training
         self.start_action.setEnabled(not running)
         for action in (self.pause_action, self.resume_action, self.cancel_action):
@@ -321,21 +298,7 @@ class MainWindow(QMainWindow):
 
     def ask_close_choice(self) -> str:
         """'stop' | 'keep' | 'cancel': what to do with the run that is training."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("A run is training")
-        box.setText("A model is still training. What should happen to it?")
-        box.setInformativeText(
-            "Stop saves a checkpoint you can continue later. Keep training runs on without the window; "
-            "the Runs page shows it again when you reopen TuneDesk."
-        )
-        stop = box.addButton("Stop training", QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton("Keep training in the background", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(keep)
-        box.exec()
-        clicked = box.clickedButton()
-        return "stop" if clicked is stop else "keep" if clicked is keep else "cancel"
+        return ask_close_choice(self)
 
     # ---- settings -----------------------------------------------------------------------------------------
     def _restore_inputs(self) -> None:

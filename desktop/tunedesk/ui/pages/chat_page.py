@@ -10,36 +10,26 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QSplitter,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.chat_thread import ChatSession
+from tunedesk.ui.chat_pane import ChatPane
+from tunedesk.ui.chat_settings import AnswerSettings
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
-
-DEFAULT_SYSTEM = "You are a helpful assistant."
-HELP = {
-    "temperature": "Higher gives more varied answers; lower gives focused, repeatable ones (0: always the likeliest word).",
-    "top_p": "Picks only among the likeliest words that together make up this share; lower keeps answers on track.",
-    "max_tokens": "Longest answer allowed, in tokens (a token is about three quarters of a word).",
-    "system": "Standing instructions the model reads before every message; changing them starts a new chat.",
-}
+from tunedesk.ui.widgets.page_title import add_page_title
 
 
 def _starter_path() -> str:
@@ -63,175 +53,6 @@ def _base_gguf_for_run(run_dir: str) -> str:
     return _starter_path()
 
 
-def _card(title: str) -> tuple[Card, QVBoxLayout]:
-    card = Card(title)
-    return card, card.body
-
-
-def _help(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    set_role(label, "help")
-    return label
-
-
-def _bubble(role: str, text: str) -> str:
-    body = escape(text).replace("\n", "<br>") or "<i>…</i>"
-    if role == "user":
-        return (
-            '<table width="100%" cellspacing="0" cellpadding="10" style="margin:6px 0"><tr>'
-            f'<td width="18%"></td><td bgcolor="#dbe7ff" style="color:#10203a">{body}</td></tr></table>'
-        )
-    if role == "error":
-        return (
-            '<table width="100%" cellspacing="0" cellpadding="10" style="margin:6px 0"><tr>'
-            f'<td bgcolor="#fde8e8" style="color:#8a1c1c">{body}</td></tr></table>'
-        )
-    return (
-        '<table width="100%" cellspacing="0" cellpadding="10" style="margin:6px 0"><tr>'
-        f'<td bgcolor="#f1f3f6" style="color:#1b1f24">{body}</td><td width="18%"></td></tr></table>'
-    )
-
-
-class ChatPane(QFrame):
-    """One model's conversation: a transcript of bubbles, its own ChatSession thread and a stats line.
-
-    Signals:
-        busy_changed(bool): True while this model is answering.
-    """
-
-    busy_changed = Signal(bool)
-
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        set_role(self, "card")
-        self.model_path = ""
-        self.messages: list[list[str]] = []  # [role, text]; role: user | assistant | error
-        self.last_stats: dict = {}
-        self.session: ChatSession | None = None
-        self._config: tuple = ()
-        self._retired: list[ChatSession] = []
-        self._render_pending = False
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(12, 10, 12, 10)
-        self.title = QLabel(title)
-        set_role(self.title, "heading")
-        self.transcript = QTextBrowser()
-        self.transcript.setObjectName("transcript")
-        self.transcript.setOpenExternalLinks(False)
-        self.transcript.setFrameShape(QFrame.Shape.NoFrame)
-        self.stats = QLabel(" ")
-        set_role(self.stats, "help")
-        lay.addWidget(self.title)
-        lay.addWidget(self.transcript, 1)
-        lay.addWidget(self.stats)
-        self.set_title(title)
-
-    @property
-    def busy(self) -> bool:
-        return self.session is not None and self.session.busy
-
-    def set_title(self, title: str) -> None:
-        self.title.setText(title)
-        self.title.setVisible(bool(title))
-
-    def set_model(self, path: str, system_prompt: str, n_threads: int | None) -> None:
-        config = (path, system_prompt, n_threads)
-        if config == self._config:
-            return
-        self._config = config
-        self.model_path = path
-        self._retire_session()
-        self.messages.clear()
-        self._render()
-        if path:
-            self.session = ChatSession(path, system_prompt=system_prompt, n_threads=n_threads, parent=self)
-            self.session.loading.connect(lambda: self.stats.setText("Loading the model…"))
-            self.session.chunk.connect(self._on_chunk)
-            self.session.answer_finished.connect(self._on_finished)
-            self.session.failed.connect(self._on_failed)
-            self.session.busy_changed.connect(self.busy_changed)
-            self.stats.setText(Path(path).name)
-
-    def ask(self, message: str, *, temperature: float, top_p: float, max_tokens: int) -> bool:
-        if self.session is None:
-            return False
-        if not self.session.ask(message, temperature=temperature, top_p=top_p, max_tokens=max_tokens):
-            return False
-        self.messages += [["user", message], ["assistant", ""]]
-        self.stats.setText("Thinking…")
-        self._render()
-        return True
-
-    def stop(self) -> None:
-        if self.session is not None:
-            self.session.stop()
-
-    def reset(self) -> None:
-        if self.session is not None and not self.session.busy:
-            self.session.reset()
-            self.messages.clear()
-            self.stats.setText(" ")
-            self._render()
-
-    def shutdown(self) -> None:
-        """Called when the app quits: end every chat thread, waiting briefly so none is destroyed running."""
-        self._retire_session()
-        for session in self._retired:
-            session.close()
-        self._retired.clear()
-
-    def _retire_session(self) -> None:
-        # Never wait on the GUI thread: an old session stops and ends its thread in the background.
-        old, self.session = self.session, None
-        if old is None:
-            return
-        self._retired.append(old)
-        old.ended.connect(lambda s=old: self._forget(s))
-        old.retire()
-
-    def _forget(self, session: ChatSession) -> None:
-        if session in self._retired:
-            self._retired.remove(session)
-            session.deleteLater()
-
-    @Slot(str)
-    def _on_chunk(self, piece: str) -> None:
-        if self.messages and self.messages[-1][0] == "assistant":
-            self.messages[-1][1] += piece
-        if not self._render_pending:  # at most one redraw per 40 ms, however fast tokens arrive
-            self._render_pending = True
-            QTimer.singleShot(40, self._render)
-
-    @Slot(dict)
-    def _on_finished(self, stats: dict) -> None:
-        self.last_stats = stats
-        parts = []
-        if stats.get("tokens_per_second"):
-            parts.append(f"{stats['tokens_per_second']:.1f} tokens/s")
-        if stats.get("time_to_first_token") is not None:
-            parts.append(f"first token after {stats['time_to_first_token']:.2f} s")
-        parts.append(f"{stats.get('tokens', 0)} tokens")
-        if stats.get("cancelled"):
-            parts.append("stopped")
-        self.stats.setText("  ·  ".join(parts))
-        self._render()
-
-    @Slot(str, str)
-    def _on_failed(self, message: str, hint: str) -> None:
-        if self.messages and self.messages[-1] == ["assistant", ""]:
-            self.messages.pop()
-        self.messages.append(["error", f"{message}\n{hint}".strip()])
-        self.stats.setText("The model could not answer.")
-        self._render()
-
-    def _render(self) -> None:
-        self._render_pending = False
-        self.transcript.setHtml("".join(_bubble(role, text) for role, text in self.messages))
-        bar = self.transcript.verticalScrollBar()
-        bar.setValue(bar.maximum())
-
-
 class ChatPage(QWidget):
     """Streaming chat over a GGUF model.
 
@@ -251,15 +72,11 @@ class ChatPage(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(28, 24, 28, 20)
         root.setSpacing(14)
-        title = QLabel("Chat")
-        set_role(title, "title")
-        subtitle = QLabel("Try your model before you share it. Everything runs on this computer.")
-        set_role(subtitle, "subtitle")
-        root.addWidget(title)
-        root.addWidget(subtitle)
+        add_page_title(root, "Chat", "Try your model before you share it. Everything runs on this computer.")
 
         # ---- which model(s) ----
-        models_box, models = _card("")
+        models_box = Card()
+        models = models_box.body
         row = QHBoxLayout()
         row.setSpacing(10)
         self.model_label = QLabel()
@@ -295,7 +112,13 @@ class ChatPage(QWidget):
         for pane in (self.base_pane, self.tuned_pane):
             pane.busy_changed.connect(self._on_busy)
         split.addWidget(panes_host)
-        split.addWidget(self._settings_card())
+        self.answer_settings = AnswerSettings()
+        # The page's own names for the settings, as before they had a widget of their own.
+        self.system_prompt = self.answer_settings.system_prompt
+        self.temperature = self.answer_settings.temperature
+        self.top_p = self.answer_settings.top_p
+        self.max_tokens = self.answer_settings.max_tokens
+        split.addWidget(self.answer_settings)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setSizes([900, 300])
@@ -335,34 +158,6 @@ class ChatPage(QWidget):
         self.set_model(state.gguf_path or _starter_path())
         self._update_base()
 
-    def _settings_card(self) -> QWidget:
-        box, lay = _card("Answer settings")
-        self.system_prompt = QPlainTextEdit()
-        self.system_prompt.setPlaceholderText("e.g. You are a helpful assistant. Answer briefly.")
-        # A plain default: small models answer far worse with no system prompt at all.
-        self.system_prompt.setPlainText(DEFAULT_SYSTEM)
-        self.system_prompt.setFixedHeight(70)
-        self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=2.0, singleStep=0.1, value=0.7)
-        self.top_p = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=1.0, singleStep=0.05, value=0.9)
-        self.max_tokens = QSpinBox(minimum=8, maximum=4096, singleStep=32, value=256)
-        lay.addWidget(QLabel("System prompt"))
-        lay.addWidget(self.system_prompt)
-        lay.addWidget(_help(HELP["system"]))
-        for name, label, widget in (
-            ("temperature", "Temperature", self.temperature),
-            ("top_p", "Top-p", self.top_p),
-            ("max_tokens", "Max answer length", self.max_tokens),
-        ):
-            row = QHBoxLayout()
-            row.addWidget(QLabel(label), 1)
-            row.addWidget(widget)
-            lay.addSpacing(6)
-            lay.addLayout(row)
-            lay.addWidget(_help(HELP[name]))
-        lay.addStretch(1)
-        box.setMinimumWidth(260)
-        return box
-
     # ---- public API (also what the tests drive) --------------------------------------------------------
     @property
     def panes(self) -> list[ChatPane]:
@@ -390,11 +185,7 @@ class ChatPage(QWidget):
         text = self.input.toPlainText().strip()
         if not text or any(p.busy for p in self.panes):
             return
-        params = {
-            "temperature": self.temperature.value(),
-            "top_p": self.top_p.value(),
-            "max_tokens": self.max_tokens.value(),
-        }
+        params = self.answer_settings.params()
         for pane in self.panes:
             # The engine takes the system prompt when it is created: a changed one starts a new chat.
             pane.set_model(pane.model_path, self._system_text(), self.n_threads)
@@ -434,7 +225,7 @@ class ChatPage(QWidget):
 
     # ---- private ----------------------------------------------------------------------------------------
     def _system_text(self) -> str:
-        return self.system_prompt.toPlainText().strip() if hasattr(self, "system_prompt") else ""
+        return self.answer_settings.system_text() if hasattr(self, "answer_settings") else ""
 
     def _open_gguf(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", "", "GGUF models (*.gguf)")

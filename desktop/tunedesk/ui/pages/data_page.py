@@ -11,26 +11,17 @@ from __future__ import annotations
 
 import json
 import threading
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QItemSelectionModel, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QTextCursor, QTextFormat
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
-    QTabWidget,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -39,23 +30,18 @@ from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.paths import sample_dataset
 from tunedesk.core.presets.preset import Preset, apply_overrides
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.histogram import TokenHistogram
-from tunedesk.ui.preview_table import PreviewTableModel
-from tunedesk.ui.style import set_role
+from tunedesk.ui.data_preview import DataPreview
+from tunedesk.ui.quality_report import LINE_ROLE, QualityReport
+from tunedesk.ui.split_settings import SplitSettings
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.error_banner import ErrorBanner
+from tunedesk.ui.widgets.help_label import help_label
+from tunedesk.ui.widgets.page_title import add_page_title
 from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
 
 RAW_LINES = 2000  # the raw view shows the start of the file; problems further down are listed all the same
 RAW_LINE_CHARS = 400
 FILE_FILTER = "Datasets (*.jsonl *.json *.csv *.txt *.md *.parquet);;All files (*)"
-STAT_LABELS = (
-    ("total_rows", "Rows"),
-    ("usable_rows", "Usable"),
-    ("duplicates", "Duplicates"),
-    ("long_rows", "Truncated"),
-    ("total_tokens", "Total tokens"),
-)
 
 
 def _load(path: str) -> dict[str, Any]:
@@ -93,18 +79,6 @@ def _error_text(err: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _card(title: str) -> tuple[Card, QVBoxLayout]:
-    card = Card(title)
-    return card, card.body
-
-
-def _help(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    set_role(label, "help")
-    return label
-
-
 class DataPage(QWidget):
     """Choose and check the dataset; sets `state.data_path`, `state.data_stats` and the preset's split.
 
@@ -137,41 +111,36 @@ class DataPage(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(28, 24, 28, 20)
         root.setSpacing(12)
-        title = QLabel("Data")
-        set_role(title, "title")
-        sub = QLabel("The examples your model learns from: what it is asked, and how it should answer.")
-        set_role(sub, "subtitle")
-        root.addWidget(title)
-        root.addWidget(sub)
+        add_page_title(
+            root, "Data", "The examples your model learns from: what it is asked, and how it should answer."
+        )
         root.addWidget(self._source_card())
         self.error_banner = ErrorBanner()
         root.addWidget(self.error_banner)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        self.tabs = QTabWidget()
-        self.preview = PreviewTableModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.preview)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setWordWrap(True)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setDefaultSectionSize(
-            48
-        )  # two lines of text per row; the tooltip has all
-        self.table.setAlternatingRowColors(True)
-        self.raw = QPlainTextEdit()
-        self.raw.setReadOnly(True)
-        self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.tabs.addTab(self.table, "Preview")
-        self.tabs.addTab(self.raw, "File")
+        self.tabs = DataPreview()
+        self.report_card = QualityReport()
+        self.report_card.problems.currentItemChanged.connect(self._on_problem_selected)
+        # The page's own names for its views' parts, as before they had modules of their own.
+        self.preview, self.table, self.raw = self.tabs.preview, self.tabs.table, self.tabs.raw
+        self.stat_values = self.report_card.stat_values
+        self.histogram = self.report_card.histogram
+        self.token_note = self.report_card.token_note
+        self.problems_title = self.report_card.problems_title
+        self.problems = self.report_card.problems
+        self.suggestions = self.report_card.suggestions
         split.addWidget(self.tabs)
-        split.addWidget(self._report_card())
+        split.addWidget(self.report_card)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([700, 460])
         root.addWidget(split, 1)
-        root.addWidget(self._split_card())
+        self.split_settings = SplitSettings()
+        self.val_share, self.seed = self.split_settings.val_share, self.split_settings.seed
+        self.val_share.valueChanged.connect(self._write_preset)
+        self.seed.valueChanged.connect(self._write_preset)
+        root.addWidget(self.split_settings)
 
         app = QCoreApplication.instance()
         if app is not None:
@@ -183,7 +152,8 @@ class DataPage(QWidget):
 
     # ---- cards ------------------------------------------------------------------------------------------
     def _source_card(self) -> QWidget:
-        box, lay = _card("Dataset")
+        box = Card("Dataset")
+        lay = box.body
         row = QHBoxLayout()
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -205,64 +175,10 @@ class DataPage(QWidget):
             row.addWidget(button)
         lay.addLayout(row)
         lay.addWidget(
-            _help("Or drop a file here: JSONL, JSON, CSV, TXT or Parquet, or a folder of .txt/.md notes.")
+            help_label(
+                "Or drop a file here: JSONL, JSON, CSV, TXT or Parquet, or a folder of .txt/.md notes."
+            )
         )
-        return box
-
-    def _report_card(self) -> QWidget:
-        box, lay = _card("Quality report")
-        grid = QGridLayout()
-        self.stat_values: dict[str, QLabel] = {}
-        for i, (key, text) in enumerate(STAT_LABELS):
-            value = QLabel("–")
-            set_role(value, "metric")
-            name = QLabel(text)
-            set_role(name, "metric-label")
-            grid.addWidget(value, 0, i, Qt.AlignmentFlag.AlignHCenter)
-            grid.addWidget(name, 1, i, Qt.AlignmentFlag.AlignHCenter)
-            self.stat_values[key] = value
-        lay.addLayout(grid)
-        self.histogram = TokenHistogram()
-        self.histogram.hide()  # shown once the tokens are counted: an empty plot only confuses
-        lay.addWidget(self.histogram, 1)
-        self.token_note = _help("")
-        lay.addWidget(self.token_note)
-        self.problems_title = QLabel("Problems: click one to see its line")
-        set_role(self.problems_title, "heading")
-        self.problems = QListWidget()
-        self.problems.setWordWrap(True)
-        self.problems.setSpacing(3)
-        self.problems.currentItemChanged.connect(self._on_problem_selected)
-        lay.addWidget(self.problems_title)
-        lay.addWidget(self.problems, 1)
-        self.suggestions = QLabel("")
-        self.suggestions.setWordWrap(True)
-        lay.addWidget(self.suggestions)
-        return box
-
-    def _split_card(self) -> QWidget:
-        from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
-
-        box, lay = _card("Validation split")
-        row = QHBoxLayout()
-        help_ = Preset.field_help()
-        self.val_share = QDoubleSpinBox(decimals=0, minimum=0, maximum=50, singleStep=5, suffix=" %")
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
-        for label, widget, text in (
-            ("Validation share", self.val_share, help_["val_fraction"]),
-            ("Seed", self.seed, help_["seed"]),
-        ):
-            col = QVBoxLayout()
-            line = QHBoxLayout()
-            line.addWidget(QLabel(label))
-            line.addWidget(widget)
-            line.addStretch(1)
-            col.addLayout(line)
-            col.addWidget(_help(text))
-            row.addLayout(col, 1)
-        self.val_share.valueChanged.connect(self._write_preset)
-        self.seed.valueChanged.connect(self._write_preset)
-        lay.addLayout(row)
         return box
 
     # ---- loading ----------------------------------------------------------------------------------------
@@ -276,13 +192,8 @@ class DataPage(QWidget):
         self.format_label.setText("reading…")
         self.error_banner.hide()
         self.report = {}
-        self.preview.clear()
-        self.raw.clear()
-        self.problems.clear()
-        self.histogram.clear_data()
-        self.histogram.hide()
-        self.token_note.setText("")
-        self.suggestions.setText("")
+        self.tabs.clear_data()
+        self.report_card.clear()
         threading.Thread(target=self._load_thread, args=(self.path,), daemon=True).start()
 
     def use_sample(self) -> None:
@@ -314,19 +225,7 @@ class DataPage(QWidget):
             self.state.set_data_stats(None)
             self.failed.emit(text)
             return
-        self.preview.set_records(result["records"])
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.resizeColumnToContents(0)
-        for col, name in enumerate(self.preview.columns()):
-            if name == "System":  # usually one repeated line: keep it narrow
-                self.table.setColumnWidth(col, 130)
-            elif name not in ("Line", "Turns"):
-                header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
-        width = max(1, len(result["raw"]))
-        self.raw.setPlainText(
-            "\n".join(f"{i:>{len(str(width))}}  {t}" for i, t in enumerate(result["raw"], 1))
-        )
+        self.tabs.show_data(result["records"], result["raw"])
         self._show_report(result["report"])
         self.state.set_data_path(path)
         self.loaded.emit(result["report"])
@@ -367,39 +266,7 @@ class DataPage(QWidget):
         self.report = report
         fmt = report.get("data_format", "?").replace("_", " ")
         self.format_label.setText(f"{fmt} · {report.get('file_format', '?')}")
-        values = dict(report)
-        values["duplicates"] = sum(len(g) - 1 for g in report.get("duplicates") or [])
-        if not report.get("tokens"):
-            values["long_rows"] = values["total_tokens"] = None
-        for key, label in self.stat_values.items():
-            value = values.get(key)
-            label.setText("–" if value is None else f"{value:,}")
-        self.histogram.set_report_tokens(report.get("tokens"), report.get("seq_len"))
-        self.histogram.setVisible(bool(report.get("tokens")))
-        if report.get("tokens"):
-            t = report["tokens"]
-            self.token_note.setText(
-                f"Tokens per example: median {t['p50']}, 95% under {t['p95']}, longest {t['max']}."
-            )
-        tips = report.get("suggestions") or []
-        self.suggestions.setText(
-            "<b>Suggestions</b><br>" + "<br>".join(f"• {escape(t)}" for t in tips) if tips else ""
-        )
-        self.problems.clear()
-        for p in report.get("problems") or []:
-            where = " · ".join(
-                str(x) for x in (p.get("source"), p.get("line") and f"line {p['line']}", p.get("field")) if x
-            )
-            mark = "✕" if p.get("severity") == "error" else "⚠"
-            item = QListWidgetItem(f"{mark}  {where or 'file'}: {p.get('message', '')}")
-            item.setData(Qt.ItemDataRole.UserRole, p.get("line"))
-            self.problems.addItem(item)
-        count = self.problems.count()
-        self.problems_title.setText(
-            f"Problems ({count}): click one to see its line" if count else "✓  No problems found"
-        )
-        set_role(self.problems_title, "heading" if count else "good")
-        self.problems.setVisible(bool(count))
+        self.report_card.show_report(report)
         self.state.set_data_stats(report)
 
     def shutdown(self) -> None:
@@ -410,48 +277,25 @@ class DataPage(QWidget):
     # ---- problems -> lines ------------------------------------------------------------------------------
     @Slot(QListWidgetItem, QListWidgetItem)
     def _on_problem_selected(self, item: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
-        line = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        line = item.data(LINE_ROLE) if item is not None else None
         if line:
             self.go_to_line(int(line))
 
     def go_to_line(self, line: int) -> None:
         """Show source line `line`: its preview row when it was kept, else the highlighted line of the file."""
-        row = self.preview.row_for_line(line)
-        if row is not None:
-            self.table.selectionModel().select(
-                self.preview.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
-            )
-            self.table.scrollTo(self.preview.index(row, 0))
-            self.tabs.setCurrentWidget(self.table)
-        block = self.raw.document().findBlockByNumber(line - 1)
-        if block.isValid():
-            cursor = QTextCursor(block)
-            self.raw.setTextCursor(cursor)
-            self.raw.centerCursor()
-            mark = QTextEdit.ExtraSelection()
-            mark.format.setBackground(QColor("#fff1c2"))
-            mark.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-            mark.cursor = cursor
-            self.raw.setExtraSelections([mark])
-            if row is None:
-                self.tabs.setCurrentWidget(self.raw)
+        self.tabs.go_to_line(line)
 
     def current_raw_line(self) -> int:
-        return self.raw.textCursor().blockNumber() + 1
+        return self.tabs.current_raw_line()
 
     # ---- split settings -> preset -----------------------------------------------------------------------
     @Slot(object)
     def _show_preset(self, preset: Preset | None) -> None:
-        preset = preset or Preset()
-        for widget, value in ((self.val_share, preset.val_fraction * 100), (self.seed, preset.seed)):
-            widget.blockSignals(True)
-            widget.setValue(value)
-            widget.blockSignals(False)
+        self.split_settings.show_preset(preset or Preset())
 
     @Slot()
     def _write_preset(self) -> None:
-        changes = {"val_fraction": round(self.val_share.value() / 100, 4), "seed": self.seed.value()}
+        changes = self.split_settings.changes()
         self.state.set_preset(apply_overrides(self.state.preset or Preset(), changes, source="Data page"))
 
     # ---- files ------------------------------------------------------------------------------------------

@@ -11,18 +11,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QShowEvent
+from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QComboBox,
     QFileDialog,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -32,69 +27,20 @@ from PySide6.QtWidgets import (
 
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.export.quants import QUANTS
 from tunedesk.core.launch import worker_command
 from tunedesk.core.runs import RunLayout
 from tunedesk.ui.app_state import AppState
+from tunedesk.ui.export_progress import (
+    ExportProgress,
+)
+from tunedesk.ui.export_result import ExportResult
+from tunedesk.ui.quant_picker import DEFAULT_QUANT, QuantPicker
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.error_banner import ErrorBanner
+from tunedesk.ui.widgets.help_label import help_label
+from tunedesk.ui.widgets.page_title import add_page_title
 from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
-
-# The choices in the order offered, their plain lines on core's Quant; the recommended one from recommend_quant.
-QUANT_CHOICES = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "f16")
-STAGES = (
-    ("merge", "Merge the adapter into the model"),
-    ("convert", "Convert to GGUF"),
-    ("quantize", "Quantize"),
-    ("verify", "Check the file"),
-)
-ICONS = {"waiting": "○", "running": "◐", "done": "✓", "failed": "✕"}
-
-# Verification keys in plain words; unknown keys are shown with their own name, so nothing is hidden.
-CHECK_LABELS = {
-    "passed": "Passed every check",
-    "chat_template": "Chat template embedded in the file",
-    "end_of_turn_token": "End-of-turn token",
-    "stops_at_end_of_turn": "Stops at the end of its turn",
-    "stop_rate": "Answers that stopped at the end of their turn",
-    "stop_rate_merged": "… the same for the merged model",
-    "agreement": "Answers identical to the merged model's",
-    "token_agreement": "Words shared with the merged model's answers",
-    "tokenizer_match": "Tokenizer agrees with the merged model",
-    "perplexity_merged": "Perplexity of the merged model (lower is better)",
-    "perplexity_gguf": "Perplexity of the GGUF file (lower is better)",
-    "prompts": "Held-out prompts checked",
-}
-PERCENT_KEYS = {"stop_rate", "stop_rate_merged", "agreement", "token_agreement", "tokenizer_match"}
-
-
-def _card(title: str) -> tuple[Card, QVBoxLayout]:
-    card = Card(title)
-    return card, card.body
-
-
-def _help(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    set_role(label, "help")
-    return label
-
-
-def describe_check(key: str, value: Any) -> tuple[str, str]:
-    """One verification result as (label, readable value)."""
-    label = CHECK_LABELS.get(key, key.replace("_", " ").capitalize())
-    if value is None:
-        return label, "not measured"
-    if isinstance(value, bool):
-        return label, "Yes  ✓" if value else "No  ✕"
-    if key in PERCENT_KEYS and isinstance(value, (int, float)):
-        return label, f"{value:.0%}"
-    if isinstance(value, float):
-        return label, f"{value:.2f}"
-    if isinstance(value, dict):
-        return label, ", ".join(f"{k}: {describe_check(k, v)[1]}" for k, v in value.items())
-    return label, str(value)
 
 
 def _has_weights(folder: Path) -> bool:
@@ -107,11 +53,11 @@ def _recommended_quant(run_dir: str) -> tuple[str, str]:
     from tunedesk.core.export import recommend_quant
 
     if not run_dir:
-        return "q8_0", ""
+        return DEFAULT_QUANT, ""
     try:
         rec = recommend_quant(run_dir)
     except TuneDeskError as err:  # e.g. the run's base model was moved: still exportable by choice
-        return "q8_0", f"No recommendation ({err.message}); q8_0 is the safe choice."
+        return DEFAULT_QUANT, f"No recommendation ({err.message}); {DEFAULT_QUANT} is the safe choice."
     return rec.quant, rec.reason
 
 
@@ -146,17 +92,15 @@ class ExportPage(QWidget):
         root = QVBoxLayout(body)
         root.setContentsMargins(28, 24, 28, 24)
         root.setSpacing(14)
-        title = QLabel("Export")
-        set_role(title, "title")
-        sub = QLabel("Turn your trained model into one GGUF file for Ollama, LM Studio or llama.cpp.")
-        set_role(sub, "subtitle")
-        root.addWidget(title)
-        root.addWidget(sub)
+        add_page_title(
+            root, "Export", "Turn your trained model into one GGUF file for Ollama, LM Studio or llama.cpp."
+        )
 
         top = QHBoxLayout()
         top.setSpacing(14)
         top.addWidget(self._run_card(), 1)
-        top.addWidget(self._quant_card(), 1)
+        self.quant_picker = QuantPicker()
+        top.addWidget(self.quant_picker, 1)
         root.addLayout(top)
 
         actions = QHBoxLayout()
@@ -175,17 +119,34 @@ class ExportPage(QWidget):
 
         bottom = QHBoxLayout()
         bottom.setSpacing(14)
-        bottom.addWidget(self._progress_card(), 1)
-        bottom.addWidget(self._result_card(), 1)
+        self.progress_card = ExportProgress()
+        self.result_card = ExportResult()
+        self.result_card.open_button.clicked.connect(self.open_folder)
+        self.result_card.chat_button.clicked.connect(lambda: self.state.go_to("chat"))
+        self.result_card.copy_button.clicked.connect(self.copy_modelfile)
+        bottom.addWidget(self.progress_card, 1)
+        bottom.addWidget(self.result_card, 1)
         root.addLayout(bottom)
         root.addStretch(1)
+        # The page's own names for its cards' parts, as before the cards had modules of their own.
+        self.quant_group = self.quant_picker.quant_group
+        self.quant_radios = self.quant_picker.quant_radios
+        self.recommend_label = self.quant_picker.recommend_label
+        self.stage_rows = self.progress_card.stage_rows
+        self.progress = self.progress_card.progress
+        self.checks = self.progress_card.checks
+        self.checks_title = self.progress_card.checks_title
+        self.gguf_label = self.result_card.gguf_label
+        self.open_button, self.chat_button, self.copy_button = self.result_card.buttons()
+        self.modelfile = self.result_card.modelfile
 
         state.run_changed.connect(self._on_run_changed)
         self.refresh_runs()
 
     # ---- cards ------------------------------------------------------------------------------------------
     def _run_card(self) -> QWidget:
-        box, lay = _card("What to export")
+        box = Card("What to export")
+        lay = box.body
         row = QHBoxLayout()
         self.run_combo = QComboBox()
         self.run_combo.currentIndexChanged.connect(self._on_run_picked)
@@ -200,89 +161,9 @@ class ExportPage(QWidget):
         lay.addWidget(self.best_radio)
         lay.addWidget(self.final_radio)
         lay.addWidget(
-            _help("The best one usually answers better on new data; the final one has trained longest.")
+            help_label("The best one usually answers better on new data; the final one has trained longest.")
         )
         lay.addStretch(1)
-        return box
-
-    def _quant_card(self) -> QWidget:
-        box, lay = _card("Size and quality")
-        self.quant_group = QButtonGroup(self)
-        self.quant_radios: dict[str, QRadioButton] = {}
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(2)
-        for i, name in enumerate(QUANT_CHOICES):
-            line = QUANTS[name].help
-            radio = QRadioButton(name)
-            self.quant_group.addButton(radio)
-            self.quant_radios[name] = radio
-            grid.addWidget(radio, i, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(_help(line), i, 1)
-        grid.setColumnStretch(1, 1)
-        lay.addLayout(grid)
-        self.recommend_label = _help("")
-        lay.addWidget(self.recommend_label)
-        return box
-
-    def _progress_card(self) -> QWidget:
-        box, lay = _card("Progress")
-        self.stage_rows: dict[str, tuple[QLabel, QLabel]] = {}
-        grid = QGridLayout()
-        grid.setVerticalSpacing(6)
-        for i, (stage, text) in enumerate(STAGES):
-            icon, label = QLabel(ICONS["waiting"]), QLabel(text)
-            icon.setObjectName("stageIcon")
-            icon.setFixedWidth(22)
-            label.setWordWrap(True)
-            grid.addWidget(icon, i, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(label, i, 1)
-            self.stage_rows[stage] = (icon, label)
-        grid.setColumnStretch(1, 1)
-        lay.addLayout(grid)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        lay.addWidget(self.progress)
-        self.checks_title = QLabel("Checks")
-        set_role(self.checks_title, "heading")
-        self.checks = QGridLayout()
-        self.checks.setColumnStretch(0, 1)
-        lay.addWidget(self.checks_title)
-        lay.addLayout(self.checks)
-        self.checks_title.hide()
-        lay.addStretch(1)
-        return box
-
-    def _result_card(self) -> QWidget:
-        box, lay = _card("Use it")
-        self.gguf_label = QLabel("Nothing exported yet.")
-        self.gguf_label.setWordWrap(True)
-        self.gguf_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay.addWidget(self.gguf_label)
-        row = QHBoxLayout()
-        self.open_button = QPushButton("Open folder")
-        self.open_button.clicked.connect(self.open_folder)
-        self.chat_button = QPushButton("Chat with it")
-        self.chat_button.clicked.connect(lambda: self.state.go_to("chat"))
-        self.copy_button = QPushButton("Copy Modelfile")
-        self.copy_button.clicked.connect(self.copy_modelfile)
-        for b in (self.open_button, self.chat_button, self.copy_button):
-            b.setEnabled(False)
-            row.addWidget(b)
-        row.addStretch(1)
-        lay.addLayout(row)
-        lay.addWidget(
-            _help(
-                "Ollama Modelfile: save it next to the GGUF file, then run `ollama create NAME -f Modelfile`."
-            )
-        )
-        self.modelfile = QPlainTextEdit()
-        self.modelfile.setReadOnly(True)
-        self.modelfile.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # a file to copy, not prose
-        self.modelfile.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.modelfile.setMinimumHeight(140)
-        lay.addWidget(self.modelfile, 1)
         return box
 
     # ---- runs -------------------------------------------------------------------------------------------
@@ -331,12 +212,8 @@ class ExportPage(QWidget):
         if self.run_dir == self._recommended_for:
             return  # same run as before: keep the user's choice
         self._recommended_for = self.run_dir
-        checked = self.quant_group.checkedButton()
-        if checked is not None:  # a new run gets its own recommendation
-            self.quant_group.setExclusive(False)
-            checked.setChecked(False)
-            self.quant_group.setExclusive(True)
-        self.recommend_label.setText("Working out the best size for this model…" if self.run_dir else "")
+        # A new run gets its own recommendation.
+        self.quant_picker.clear_choice("Working out the best size for this model…" if self.run_dir else "")
         run_dir = self.run_dir
 
         def work() -> None:  # model_info reads the base model's headers: seconds for a GGUF, so not here
@@ -364,11 +241,7 @@ class ExportPage(QWidget):
         if run_dir != self.run_dir:
             return
         self.recommended = recommended
-        for name, radio in self.quant_radios.items():
-            radio.setText(f"{name}  (recommended)" if name == recommended else name)
-        if recommended in self.quant_radios and not self.quant_group.checkedButton():
-            self.quant_radios[recommended].setChecked(True)  # never overrides a choice the user made
-        self.recommend_label.setText(f"Recommended: {recommended}. {reason}".strip())
+        self.quant_picker.show_recommendation(recommended, reason)
 
     def _browse_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a run folder")
@@ -378,7 +251,7 @@ class ExportPage(QWidget):
 
     @property
     def quant(self) -> str:
-        return next((n for n, r in self.quant_radios.items() if r.isChecked()), "q8_0")
+        return self.quant_picker.quant
 
     # ---- export -----------------------------------------------------------------------------------------
     @Slot()
@@ -387,12 +260,8 @@ class ExportPage(QWidget):
             return
         self.result = {}
         self.error_banner.hide()
-        self._clear_checks()
-        for stage, _text in STAGES:
-            self._set_stage(stage, "waiting", "")
-        self.progress.setValue(0)
-        for b in (self.open_button, self.chat_button, self.copy_button):
-            b.setEnabled(False)
+        self.progress_card.reset()
+        self.result_card.disable_actions()
         checkpoint = "best" if self.best_radio.isChecked() else "final"
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -404,11 +273,7 @@ class ExportPage(QWidget):
     def _on_event(self, ev: dict) -> None:
         kind = ev["event"]
         if kind == "stage":
-            self._set_stage(ev["stage"], ev["status"], ev.get("message", ""))
-            self._update_progress(ev["stage"], ev["status"], ev.get("fraction"))
-            detail = ev.get("detail")
-            if ev["stage"] == "verify" and isinstance(detail, dict):
-                self._show_checks(detail)
+            self.progress_card.show_stage_event(ev)
         elif kind == "error":
             self._show_error(ev["message"], ev.get("hint", ""), ev.get("traceback", ""))
         elif kind == "finished":
@@ -425,57 +290,14 @@ class ExportPage(QWidget):
                 )
             self.state.show_status("Export did not finish.")
             return
-        self.progress.setValue(self.progress.maximum())
+        self.progress_card.complete()
         if isinstance(self.result.get("verification"), dict):
-            self._show_checks(self.result["verification"])
+            self.progress_card.show_checks(self.result["verification"])
         gguf = str(self.result.get("gguf_path") or "")
-        modelfile = self.result.get("modelfile_path")
-        text = ""
-        if modelfile and Path(str(modelfile)).is_file():
-            text = Path(str(modelfile)).read_text(encoding="utf-8", errors="replace")
-        self.modelfile.setPlainText(text)
-        self.gguf_label.setText(f"<b>{Path(gguf).name}</b><br>{Path(gguf).parent}" if gguf else "Done.")
-        self.open_button.setEnabled(bool(gguf))
-        self.chat_button.setEnabled(bool(gguf))
-        self.copy_button.setEnabled(bool(text))
+        self.result_card.show_result(gguf, str(self.result.get("modelfile_path") or ""))
         if gguf:
             self.state.set_gguf_path(gguf)
         self.state.show_status("Export finished: the GGUF file is ready.")
-
-    def _set_stage(self, stage: str, status: str, message: str) -> None:
-        if stage not in self.stage_rows:
-            return
-        icon, label = self.stage_rows[stage]
-        icon.setText(ICONS.get(status, "○"))
-        set_role(icon, {"done": "good", "failed": "bad"}.get(status, "heading"))
-        text = dict(STAGES)[stage]
-        label.setText(f"<b>{text}</b><br><span>{message}</span>" if message else text)
-
-    def _update_progress(self, stage: str, status: str, fraction: float | None) -> None:
-        names = [s for s, _ in STAGES]
-        if stage not in names:
-            return
-        done = names.index(stage) + (1.0 if status == "done" else float(fraction or 0.0))
-        self.progress.setValue(max(self.progress.value(), int(1000 * done / len(names))))
-
-    def _clear_checks(self) -> None:
-        while self.checks.count():
-            item = self.checks.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        self.checks_title.hide()
-
-    def _show_checks(self, detail: dict) -> None:
-        self._clear_checks()
-        order = list(CHECK_LABELS)  # the most telling checks first, whatever order the event carried
-        items = sorted(detail.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
-        for i, (key, value) in enumerate(items):
-            label, shown = describe_check(key, value)
-            value_label = QLabel(shown)
-            value_label.setObjectName("checkValue")
-            self.checks.addWidget(QLabel(label), i, 0)
-            self.checks.addWidget(value_label, i, 1, Qt.AlignmentFlag.AlignRight)
-        self.checks_title.show()
 
     @Slot(str)
     def _show_error(self, message: str, hint: str = "", details: str = "") -> None:

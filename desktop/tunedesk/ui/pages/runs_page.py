@@ -8,47 +8,30 @@ unexpectedly, is offered at start-up in a banner that does not get in the way.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QFile, Qt, QUrl
-from PySide6.QtGui import QColor, QDesktopServices, QShowEvent
+from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from tunedesk.core import status as run_status
 from tunedesk.core.paths import runs_dir
 from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import RunLayout, RunSummary, list_runs
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.curves import TrainingCurves
+from tunedesk.ui.runs_table import RunsTable
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.error_banner import ErrorBanner
-
-COLUMNS = ("Run", "Status", "Steps", "Best val loss", "Model", "Date")
-
-
-# A glance down the Status column tells what needs attention.
-STATUS_COLORS = {
-    "running": "#3d6fe0",
-    "paused": "#b7791f",
-    "completed": "#2e9d5b",
-    "early_stopped": "#2e9d5b",
-    "failed": "#d0453b",
-    "crashed": "#d0453b",
-}
+from tunedesk.ui.widgets.page_title import add_page_title
 
 
 class RunsPage(QWidget):
@@ -60,13 +43,8 @@ class RunsPage(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(28, 22, 28, 22)
         root.setSpacing(14)
-        title = QLabel("Runs")
-        set_role(title, "title")
-        subtitle = QLabel(f"Every training run on this machine, kept in {runs_dir()}.")
-        set_role(subtitle, "subtitle")
+        subtitle = add_page_title(root, "Runs", f"Every training run on this machine, kept in {runs_dir()}.")
         subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        root.addWidget(title)
-        root.addWidget(subtitle)
         self.banner = ErrorBanner()
         self.banner.action_clicked.connect(self._on_banner_action)
         root.addWidget(self.banner)
@@ -93,18 +71,7 @@ class RunsPage(QWidget):
         actions.addStretch(1)
         actions.addWidget(self.refresh_button)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = RunsTable()
         self.empty = QLabel("No runs yet. Start one on the Train page.")
         set_role(self.empty, "subtitle")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -139,28 +106,7 @@ class RunsPage(QWidget):
     def refresh(self) -> None:
         selected = self.selected()
         self.runs = list_runs()
-        self.table.setRowCount(len(self.runs))
-        for row, run in enumerate(self.runs):
-            best = f"{run.best_val_loss:.3f}" if run.best_val_loss is not None else "–"
-            steps = (
-                f"{run.step} / {run.total_steps}" if run.total_steps else (str(run.step) if run.step else "–")
-            )
-            values = (
-                run.name,
-                run_status.label(run.status),
-                steps,
-                best,
-                Path(run.model).name or run.model,
-                time.strftime("%d %b %Y, %H:%M", time.localtime(run.created)),
-            )
-            for col, text in enumerate(values):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, str(run.path))
-                if col == 0:
-                    item.setToolTip(str(run.path))
-                if col == 1 and run.status in STATUS_COLORS:
-                    item.setForeground(QColor(STATUS_COLORS[run.status]))
-                self.table.setItem(row, col, item)
+        self.table.show_runs(self.runs)
         self.table.setVisible(bool(self.runs))
         self.empty.setVisible(not self.runs)
         # Keep the selection across a refresh; otherwise show the newest run's curves straight away.
@@ -169,10 +115,10 @@ class RunsPage(QWidget):
         self._update_buttons()
 
     def selected(self) -> RunSummary | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows or rows[0].row() >= len(self.runs):
+        row = self.table.selected_row()
+        if row is None or row >= len(self.runs):
             return None
-        return self.runs[rows[0].row()]
+        return self.runs[row]
 
     def select(self, run_dir: str) -> bool:
         for row, run in enumerate(self.runs):

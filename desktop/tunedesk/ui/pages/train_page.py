@@ -14,16 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
@@ -39,15 +30,10 @@ from tunedesk.core.runs import (
     worker_alive,
 )
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.curves import TrainingCurves
-from tunedesk.ui.style import set_role
-from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.run_monitor import START_TIP, RunMonitor
+from tunedesk.ui.train_settings import TrainSettings
 from tunedesk.ui.widgets.error_banner import ErrorBanner
-from tunedesk.ui.widgets.estimate_view import EstimateView
-from tunedesk.ui.widgets.log_view import LogView
-from tunedesk.ui.widgets.preset_form import PresetForm
-from tunedesk.ui.widgets.run_stats import RunStats
-from tunedesk.ui.widgets.samples_view import SamplesView
+from tunedesk.ui.widgets.page_title import add_page_title
 from tunedesk.ui.widgets.settings_advisor import Advice, SettingsAdvisor
 from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
 
@@ -86,76 +72,29 @@ class TrainPage(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(28, 22, 28, 22)
         root.setSpacing(14)
-        title = QLabel("Train")
-        set_role(title, "title")
-        self.subtitle = QLabel()
-        set_role(self.subtitle, "subtitle")
-        root.addWidget(title)
-        root.addWidget(self.subtitle)
+        self.subtitle = add_page_title(root, "Train")  # the model and data, filled in as they change
         self.banner = ErrorBanner()
         self.banner.action_clicked.connect(self._on_banner_action)
         root.addWidget(self.banner)
 
-        settings = Card("Settings", "Chosen for this machine, model and data. Change anything you like.")
-        self.estimate = EstimateView()
-        self.form = PresetForm()
-        settings.body.addWidget(self.estimate)
-        settings.body.addSpacing(6)
-        settings.body.addWidget(self.form)
-        settings.body.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(settings)
-        scroll.setMinimumWidth(330)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-
-        run_card = Card()
-        self.stats = RunStats()
-        buttons = QHBoxLayout()
-        self.start_button = QPushButton("Start training")
-        set_role(self.start_button, "primary")
-        self.start_button.setToolTip("Start a new run with these settings (Ctrl+Return)")
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setToolTip("Pause after this step; nothing is lost (Ctrl+P)")
-        self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue a paused run (Ctrl+R)")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after this step, saving a checkpoint you can continue (Ctrl+.)")
-        for b in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        run_card.body.addLayout(buttons)
-        run_card.body.addWidget(self.stats)
-
-        curves_card = Card("Progress")
-        self.curves = TrainingCurves()
-        curves_card.body.addWidget(self.curves)
-
-        self.tabs = QTabWidget()
-        self.samples = SamplesView()
-        self.log = LogView()
-        self.tabs.addTab(self.samples, "Sample answers")
-        self.tabs.addTab(self.log, "Log")
-        details = Card()
-        details.body.addWidget(self.tabs)
-
-        right = QSplitter(Qt.Orientation.Vertical)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.setSpacing(14)
-        top_layout.addWidget(run_card)
-        top_layout.addWidget(curves_card, 1)
-        right.addWidget(top)
-        right.addWidget(details)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
-        right.setSizes([560, 230])
-        right.setChildrenCollapsible(False)
+        settings = TrainSettings()
+        self.monitor = RunMonitor()
+        # The page's own names for the panels' parts, as before the panels had modules of their own.
+        self.estimate, self.form = settings.estimate, settings.form
+        m = self.monitor
+        self.stats, self.curves, self.tabs, self.samples, self.log = (
+            m.stats,
+            m.curves,
+            m.tabs,
+            m.samples,
+            m.log,
+        )
+        self.start_button, self.pause_button = m.start_button, m.pause_button
+        self.resume_button, self.cancel_button = m.resume_button, m.cancel_button
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
+        split.addWidget(settings)
+        split.addWidget(self.monitor)
         split.setStretchFactor(1, 1)
         split.setSizes([360, 900])
         split.setChildrenCollapsible(False)
@@ -352,10 +291,7 @@ class TrainPage(QWidget):
 
     def _show_run(self, root: Path, history: list[dict[str, Any]]) -> None:
         self._run_dir = str(root)
-        self.curves.clear()
-        self.samples.clear_samples()
-        self.log.clear()
-        self.stats.reset()
+        self.monitor.clear_run()
         self.banner.hide()
         self._stderr_tail.clear()
         for ev in history:
@@ -369,33 +305,15 @@ class TrainPage(QWidget):
     # ---- events -------------------------------------------------------------------------------------------
     def handle_event(self, ev: dict[str, Any]) -> None:
         kind = ev.get("event")
-        self.curves.add_event(ev)
-        self.stats.add_event(ev)
-        self.samples.add_event(ev)
-        if kind == "started":
+        self.monitor.add_event(ev)
+        if kind in ("started", "resumed"):
             self._paused = False
-            resumed = ev.get("resumed_from_step")
-            self.stats.set_state(f"Training (continued from step {resumed})" if resumed else "Training")
-            device = f" on {ev['device']}" if ev.get("device") else ""
-            self.log.append_line(f"Started: {ev.get('total_steps')} steps{device}.")
         elif kind == "paused":
             self._paused = True
-            self.stats.set_state(f"Paused at step {ev.get('step')}")
-        elif kind == "resumed":
-            self._paused = False
-            self.stats.set_state("Training")
-        elif kind == "checkpoint":
-            best = " (best so far)" if ev.get("is_best") else ""
-            self.log.append_line(f"Saved a checkpoint at step {ev.get('step')}{best}.")
-        elif kind == "log":
-            self.log.append_line(str(ev.get("message", "")), str(ev.get("level", "")))
         elif kind == "error":
             self.banner.show_error(
                 str(ev.get("message", "")), str(ev.get("hint") or ""), ev.get("traceback") or ""
             )
-            self.log.append_line(str(ev.get("message", "")), "error")
-        elif kind == "finished":
-            self.stats.set_state(run_status.sentence(str(ev.get("status"))))
         if self.worker.is_running():
             self._set_running(True)
 
@@ -409,7 +327,7 @@ class TrainPage(QWidget):
         self._set_running(False)
         self.state.set_training(False)
         status = outcome.status
-        self.stats.set_state(run_status.sentence(status))
+        self.monitor.show_status(status)
         if status == "crashed" and outcome.error() is None:
             self.banner.show_error(
                 "The training process stopped unexpectedly.",
@@ -435,7 +353,7 @@ class TrainPage(QWidget):
             if not ready
             else "Checking what fits this machine…"
             if not self._advised
-            else "Start a new run with these settings (Ctrl+Return)"
+            else START_TIP
         )
         self.pause_button.setEnabled(running and not self._paused)
         self.resume_button.setEnabled(running and self._paused)

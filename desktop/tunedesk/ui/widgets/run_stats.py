@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QW
 from tunedesk.core import status as run_status
 from tunedesk.core.formatting import duration, gb
 from tunedesk.ui.style import set_role
+from tunedesk.ui.widgets.metric_tile import add_metric
 
 METRICS = (
     ("step", "Step"),
@@ -38,13 +39,7 @@ class RunStats(QWidget):
         grid.setVerticalSpacing(0)
         self.values: dict[str, QLabel] = {}
         for col, (key, title) in enumerate(METRICS):
-            value = QLabel("–")
-            set_role(value, "metric")
-            label = QLabel(title)
-            set_role(label, "metric-label")
-            grid.addWidget(value, 0, col)
-            grid.addWidget(label, 1, col)
-            self.values[key] = value
+            self.values[key] = add_metric(grid, col, title)
         grid.setColumnStretch(len(METRICS), 1)
         layout.addLayout(grid)
 
