@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.chat_page import ChatPage
+from tunedesk.ui.pages.chat.page import ChatPage
 
 pytestmark = pytest.mark.gui
 
@@ -34,7 +34,7 @@ def test_building_the_page_does_not_import_llama_cpp() -> None:
     # In a fresh process: this test process has long imported llama_cpp through the other tests.
     code = (
         "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.chat_page import ChatPage;"
+        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.chat.page import ChatPage;"
         "page = ChatPage(AppState()); page.shutdown();"
         "print(sorted(m for m in ('llama_cpp', 'torch', 'transformers') if m in sys.modules))"
     )

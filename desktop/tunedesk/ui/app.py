@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     QGuiApplication.setApplicationDisplayName("TuneDesk")
     QGuiApplication.setDesktopFileName("tunedesk")  # matches resources/tunedesk.desktop (Wayland icons)
 
-    from tunedesk.ui.main_window import MainWindow, icon_path
+    from tunedesk.ui.main_window import MainWindow
+    from tunedesk.ui.sidebar import icon_path
     from tunedesk.ui.style import apply_theme
 
     app.setWindowIcon(QIcon(str(icon_path("tunedesk.svg"))))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from tunedesk.core.formatting import gb as _gb
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.metric_tile import fact_grid
 
 TILE_NAMES = ("Device", "Memory", "CPU cores", "Free disk")
 LOOKING = "Looking at this computer…"
@@ -49,18 +50,7 @@ class HardwareCard(Card):
         self.summary.setWordWrap(True)
         set_role(self.summary, "metric")
         self.body.addWidget(self.summary)
-        tiles = QGridLayout()
-        tiles.setHorizontalSpacing(28)
-        self.hw_values: dict[str, QLabel] = {}
-        for col, name in enumerate(TILE_NAMES):
-            value, label = QLabel("…"), QLabel(name)
-            value.setWordWrap(True)
-            value.setStyleSheet("font-weight: 600;")
-            set_role(label, "metric-label")
-            tiles.addWidget(label, 0, col)
-            tiles.addWidget(value, 1, col, Qt.AlignmentFlag.AlignTop)
-            tiles.setColumnStretch(col, 1)
-            self.hw_values[name] = value
+        tiles, self.hw_values = fact_grid(TILE_NAMES, placeholder="…")
         self.body.addLayout(tiles)
 
     def set_probing(self) -> None:

@@ -7,28 +7,23 @@ trimming and stop words live in the engine; here are only widgets and the sampli
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.chat_pane import ChatPane
-from tunedesk.ui.chat_settings import AnswerSettings
-from tunedesk.ui.style import set_role
-from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.pages.chat.answer_settings import AnswerSettings
+from tunedesk.ui.pages.chat.chat_pane import ChatPane
+from tunedesk.ui.pages.chat.message_box import MessageBox
+from tunedesk.ui.pages.chat.model_bar import ModelBar
 from tunedesk.ui.widgets.page_title import add_page_title
 
 
@@ -68,88 +63,7 @@ class ChatPage(QWidget):
         self.state = state
         self.n_threads: int | None = None  # None: the engine picks; tests set 2 to share the CPU fairly
         self.setAcceptDrops(True)
-
-        root = QVBoxLayout(self)
-        root.setContentsMargins(28, 24, 28, 20)
-        root.setSpacing(14)
-        add_page_title(root, "Chat", "Try your model before you share it. Everything runs on this computer.")
-
-        # ---- which model(s) ----
-        models_box = Card()
-        models = models_box.body
-        row = QHBoxLayout()
-        row.setSpacing(10)
-        self.model_label = QLabel()
-        self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        open_btn = QPushButton("Open GGUF…")
-        open_btn.clicked.connect(self._open_gguf)
-        starter_btn = QPushButton("Use starter model")
-        starter_btn.clicked.connect(lambda: self.set_model(_starter_path()))
-        self.compare_box = QCheckBox("Compare with the base model")
-        self.compare_box.setToolTip(
-            "Send each message to the base model too and show both answers side by side."
-        )
-        self.compare_box.toggled.connect(self.set_compare)
-        row.addWidget(self.model_label, 1)
-        row.addWidget(self.compare_box)
-        row.addSpacing(12)
-        row.addWidget(open_btn)
-        row.addWidget(starter_btn)
-        models.addLayout(row)
-        root.addWidget(models_box)
-
-        # ---- transcripts | settings ----
-        split = QSplitter(Qt.Orientation.Horizontal)
-        panes_host = QWidget()
-        panes_row = QHBoxLayout(panes_host)
-        panes_row.setContentsMargins(0, 0, 0, 0)
-        panes_row.setSpacing(12)
-        self.base_pane = ChatPane("Base model", parent=self)
-        self.tuned_pane = ChatPane("Your model", parent=self)
-        panes_row.addWidget(self.base_pane)
-        panes_row.addWidget(self.tuned_pane)
-        self.base_pane.hide()
-        for pane in (self.base_pane, self.tuned_pane):
-            pane.busy_changed.connect(self._on_busy)
-        split.addWidget(panes_host)
-        self.answer_settings = AnswerSettings()
-        # The page's own names for the settings, as before they had a widget of their own.
-        self.system_prompt = self.answer_settings.system_prompt
-        self.temperature = self.answer_settings.temperature
-        self.top_p = self.answer_settings.top_p
-        self.max_tokens = self.answer_settings.max_tokens
-        split.addWidget(self.answer_settings)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([900, 300])
-        root.addWidget(split, 1)
-
-        # ---- the message box ----
-        send_row = QHBoxLayout()
-        self.input = QPlainTextEdit()
-        self.input.setObjectName("ChatInput")
-        self.input.setPlaceholderText("Write a message…   (Ctrl+Enter sends)")
-        self.input.setFixedHeight(72)
-        buttons = QVBoxLayout()
-        self.send_button = QPushButton("Send")
-        set_role(self.send_button, "primary")
-        self.send_button.setDefault(True)
-        self.send_button.clicked.connect(self.send)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self.stop)
-        self.new_button = QPushButton("New chat")
-        self.new_button.clicked.connect(self.new_chat)
-        for b in (self.send_button, self.stop_button, self.new_button):
-            buttons.addWidget(b)
-        send_row.addWidget(self.input, 1)
-        send_row.addLayout(buttons)
-        root.addLayout(send_row)
-        for seq in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(seq), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(self.send)
-
+        self._build()
         state.gguf_changed.connect(self._on_gguf_changed)
         state.run_changed.connect(lambda _run: self._update_base())
         app = QCoreApplication.instance()
@@ -158,6 +72,50 @@ class ChatPage(QWidget):
         self.set_model(state.gguf_path or _starter_path())
         self._update_base()
 
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(28, 24, 28, 20)
+        root.setSpacing(14)
+        add_page_title(root, "Chat", "Try your model before you share it. Everything runs on this computer.")
+        self.model_bar = ModelBar()
+        self.model_bar.open_button.clicked.connect(self._open_gguf)
+        self.model_bar.starter_button.clicked.connect(lambda: self.set_model(_starter_path()))
+        self.model_bar.compare_box.toggled.connect(self.set_compare)
+        root.addWidget(self.model_bar)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self._panes())
+        self.answer_settings = AnswerSettings()
+        split.addWidget(self.answer_settings)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([900, 300])
+        root.addWidget(split, 1)
+        self.message_box = MessageBox()
+        self.message_box.send_requested.connect(self.send)
+        self.message_box.stop_button.clicked.connect(self.stop)
+        self.message_box.new_button.clicked.connect(self.new_chat)
+        root.addWidget(self.message_box)
+        # Short names for the parts the tests drive.
+        self.model_label, self.compare_box = self.model_bar.model_label, self.model_bar.compare_box
+        self.temperature, self.max_tokens = self.answer_settings.temperature, self.answer_settings.max_tokens
+        self.input, self.send_button = self.message_box.input, self.message_box.send_button
+        self.stop_button = self.message_box.stop_button
+
+    def _panes(self) -> QWidget:
+        """The two transcripts side by side; the base model's shows only in compare mode."""
+        host = QWidget()
+        row = QHBoxLayout(host)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(12)
+        self.base_pane = ChatPane("Base model", parent=self)
+        self.tuned_pane = ChatPane("Your model", parent=self)
+        row.addWidget(self.base_pane)
+        row.addWidget(self.tuned_pane)
+        self.base_pane.hide()
+        for pane in (self.base_pane, self.tuned_pane):
+            pane.busy_changed.connect(self._on_busy)
+        return host
+
     # ---- public API (also what the tests drive) --------------------------------------------------------
     @property
     def panes(self) -> list[ChatPane]:
@@ -165,9 +123,7 @@ class ChatPage(QWidget):
 
     def set_model(self, path: str) -> None:
         self.tuned_pane.set_model(path, self._system_text(), self.n_threads)
-        name = f"<b>{escape(Path(path).name)}</b>" if path else "No model chosen yet"
-        self.model_label.setText(f"<span style='color:#8b8d94'>Model</span>&nbsp;&nbsp;{name}")
-        self.model_label.setToolTip(path)
+        self.model_bar.show_model(path)
 
     def set_base_model(self, path: str) -> None:
         self.base_pane.set_model(path, self._system_text(), self.n_threads)

@@ -7,19 +7,16 @@ only shows them: four stage rows, one progress bar, the verification results in 
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtCore import QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
     QPushButton,
-    QRadioButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -28,51 +25,64 @@ from PySide6.QtWidgets import (
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import worker_command
-from tunedesk.core.runs import RunLayout
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.export_progress import (
+from tunedesk.ui.background import BackgroundTasks
+from tunedesk.ui.pages.export.progress_card import (
     ExportProgress,
 )
-from tunedesk.ui.export_result import ExportResult
-from tunedesk.ui.quant_picker import DEFAULT_QUANT, QuantPicker
+from tunedesk.ui.pages.export.quant_picker import DEFAULT_QUANT, QuantPicker
+from tunedesk.ui.pages.export.result_card import ExportResult
+from tunedesk.ui.pages.export.run_card import RunCard
+from tunedesk.ui.process.worker_process import ProcessOutcome, WorkerProcess
 from tunedesk.ui.style import set_role
-from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.error_banner import ErrorBanner
-from tunedesk.ui.widgets.help_label import help_label
 from tunedesk.ui.widgets.page_title import add_page_title
-from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
 
 
-def _has_weights(folder: Path) -> bool:
-    """An adapter (adapter_config.json) or a full model (config.json) was saved there."""
-    return (folder / "adapter_config.json").is_file() or (folder / "config.json").is_file()
-
-
-def _recommended_quant(run_dir: str) -> tuple[str, str]:
-    """Core's recommendation for this run and its reason (it reads model headers only: quick)."""
+def _recommended_quant(run_dir: str) -> tuple[str, str, str]:
+    """Core's recommendation for this run and its reason (model headers only, yet seconds for a GGUF)."""
     from tunedesk.core.export import recommend_quant
 
     if not run_dir:
-        return DEFAULT_QUANT, ""
+        return run_dir, DEFAULT_QUANT, ""
     try:
         rec = recommend_quant(run_dir)
     except TuneDeskError as err:  # e.g. the run's base model was moved: still exportable by choice
-        return DEFAULT_QUANT, f"No recommendation ({err.message}); {DEFAULT_QUANT} is the safe choice."
-    return rec.quant, rec.reason
+        return (
+            run_dir,
+            DEFAULT_QUANT,
+            f"No recommendation ({err.message}); {DEFAULT_QUANT} is the safe choice.",
+        )
+    return run_dir, rec.quant, rec.reason
+
+
+def _scrolling(page: QWidget) -> QVBoxLayout:
+    """Give `page` a frameless scroll area; returns the layout of the scrolled body."""
+    scroll = QScrollArea(page)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    body = QWidget()
+    scroll.setWidget(body)
+    root = QVBoxLayout(body)
+    root.setContentsMargins(28, 24, 28, 24)
+    root.setSpacing(14)
+    return root
 
 
 class ExportPage(QWidget):
     """Export a run to GGUF. Sets `state.gguf_path` when the export succeeds."""
 
-    _recommendation = Signal(str, str, str)  # run, quant, reason: from a worker thread, queued to the GUI
-
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.recommended = ""
-        self._recommended_for: str | None = None
-        self._recommendation.connect(self._on_recommendation)
         self.setObjectName("ExportPage")
         self.state = state
+        self.recommended = ""
+        self._recommended_for: str | None = None
+        self.recommender = BackgroundTasks(self)
+        self.recommender.done.connect(self._on_recommendation)
         # How the export worker is started; tests put a fake worker script here (qutebrowser-style).
         self.make_command = worker_command
         self.result: dict[str, Any] = {}
@@ -80,29 +90,24 @@ class ExportPage(QWidget):
         self.proc.event.connect(self._on_event)
         self.proc.finished.connect(self._on_finished)
         self.proc.error_occurred.connect(self._show_error)
+        self._build(_scrolling(self))
+        self._name_parts()
+        state.run_changed.connect(self._on_run_changed)
+        self.refresh_runs()
 
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        root = QVBoxLayout(body)
-        root.setContentsMargins(28, 24, 28, 24)
-        root.setSpacing(14)
+    def _build(self, root: QVBoxLayout) -> None:
         add_page_title(
             root, "Export", "Turn your trained model into one GGUF file for Ollama, LM Studio or llama.cpp."
         )
-
         top = QHBoxLayout()
         top.setSpacing(14)
-        top.addWidget(self._run_card(), 1)
+        self.run_card = RunCard()
+        self.run_card.run_combo.currentIndexChanged.connect(self._on_run_picked)
+        self.run_card.browse_button.clicked.connect(self._browse_run)
         self.quant_picker = QuantPicker()
+        top.addWidget(self.run_card, 1)
         top.addWidget(self.quant_picker, 1)
         root.addLayout(top)
-
         actions = QHBoxLayout()
         self.start_button = QPushButton("Start export")
         set_role(self.start_button, "primary")
@@ -116,7 +121,6 @@ class ExportPage(QWidget):
         root.addLayout(actions)
         self.error_banner = ErrorBanner()
         root.addWidget(self.error_banner)
-
         bottom = QHBoxLayout()
         bottom.setSpacing(14)
         self.progress_card = ExportProgress()
@@ -128,61 +132,26 @@ class ExportPage(QWidget):
         bottom.addWidget(self.result_card, 1)
         root.addLayout(bottom)
         root.addStretch(1)
-        # The page's own names for its cards' parts, as before the cards had modules of their own.
-        self.quant_group = self.quant_picker.quant_group
+
+    def _name_parts(self) -> None:
+        """Short names for the parts the tests read."""
+        self.best_radio, self.final_radio = self.run_card.best_radio, self.run_card.final_radio
         self.quant_radios = self.quant_picker.quant_radios
         self.recommend_label = self.quant_picker.recommend_label
-        self.stage_rows = self.progress_card.stage_rows
-        self.progress = self.progress_card.progress
+        self.stage_rows, self.progress = self.progress_card.stage_rows, self.progress_card.progress
         self.checks = self.progress_card.checks
-        self.checks_title = self.progress_card.checks_title
-        self.gguf_label = self.result_card.gguf_label
         self.open_button, self.chat_button, self.copy_button = self.result_card.buttons()
         self.modelfile = self.result_card.modelfile
-
-        state.run_changed.connect(self._on_run_changed)
-        self.refresh_runs()
-
-    # ---- cards ------------------------------------------------------------------------------------------
-    def _run_card(self) -> QWidget:
-        box = Card("What to export")
-        lay = box.body
-        row = QHBoxLayout()
-        self.run_combo = QComboBox()
-        self.run_combo.currentIndexChanged.connect(self._on_run_picked)
-        browse = QPushButton("Choose run folder…")
-        browse.clicked.connect(self._browse_run)
-        row.addWidget(self.run_combo, 1)
-        row.addWidget(browse)
-        lay.addLayout(row)
-        self.best_radio = QRadioButton("Best checkpoint (lowest validation loss)")
-        self.final_radio = QRadioButton("Final checkpoint (the last step)")
-        self.best_radio.setChecked(True)
-        lay.addWidget(self.best_radio)
-        lay.addWidget(self.final_radio)
-        lay.addWidget(
-            help_label("The best one usually answers better on new data; the final one has trained longest.")
-        )
-        lay.addStretch(1)
-        return box
 
     # ---- runs -------------------------------------------------------------------------------------------
     def refresh_runs(self) -> None:
         """List the runs that have something to export; the state's run first."""
         from tunedesk.core.runs import list_runs
 
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
         paths = [str(r.path) for r in list_runs() if r.has_adapter or run_status.is_success(r.status)]
         if self.state.run_dir and self.state.run_dir not in paths:
             paths.insert(0, self.state.run_dir)
-        for path in paths:
-            self.run_combo.addItem(Path(path).name, path)
-        if not paths:
-            self.run_combo.addItem("No trained runs yet: train one first", "")
-        index = max(0, self.run_combo.findData(self.state.run_dir))
-        self.run_combo.setCurrentIndex(index)
-        self.run_combo.blockSignals(False)
+        self.run_card.show_runs(paths, self.state.run_dir)
         self._update_for_run()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
@@ -193,7 +162,7 @@ class ExportPage(QWidget):
 
     @property
     def run_dir(self) -> str:
-        return str(self.run_combo.currentData() or "")
+        return self.run_card.run_dir
 
     @Slot(str)
     def _on_run_changed(self, _run: str) -> None:
@@ -208,36 +177,17 @@ class ExportPage(QWidget):
 
     def _update_for_run(self) -> None:
         self.start_button.setEnabled(bool(self.run_dir))
-        self._show_checkpoints()
+        self.run_card.show_checkpoints()
         if self.run_dir == self._recommended_for:
             return  # same run as before: keep the user's choice
-        self._recommended_for = self.run_dir
+        self._recommended_for = run_dir = self.run_dir
         # A new run gets its own recommendation.
-        self.quant_picker.clear_choice("Working out the best size for this model…" if self.run_dir else "")
-        run_dir = self.run_dir
+        self.quant_picker.clear_choice("Working out the best size for this model…" if run_dir else "")
+        self.recommender.run("recommend", lambda: _recommended_quant(run_dir))
 
-        def work() -> None:  # model_info reads the base model's headers: seconds for a GGUF, so not here
-            try:
-                self._recommendation.emit(run_dir, *_recommended_quant(run_dir))
-            except RuntimeError:
-                pass  # the page is gone
-
-        threading.Thread(target=work, name="export-recommend", daemon=True).start()
-
-    def _show_checkpoints(self) -> None:
-        """Offer only the checkpoints the run has (a run stopped before its first check has no best/)."""
-        if not self.run_dir:
-            return
-        layout = RunLayout(Path(self.run_dir))
-        best, final = _has_weights(layout.best), _has_weights(layout.adapter)
-        only_one = best != final
-        self.best_radio.setEnabled(best or not only_one)
-        self.final_radio.setEnabled(final or not only_one)
-        if only_one:
-            (self.best_radio if best else self.final_radio).setChecked(True)
-
-    @Slot(str, str, str)
-    def _on_recommendation(self, run_dir: str, recommended: str, reason: str) -> None:
+    @Slot(str, object)
+    def _on_recommendation(self, _name: str, answer: tuple[str, str, str]) -> None:
+        run_dir, recommended, reason = answer
         if run_dir != self.run_dir:
             return
         self.recommended = recommended
@@ -262,7 +212,7 @@ class ExportPage(QWidget):
         self.error_banner.hide()
         self.progress_card.reset()
         self.result_card.disable_actions()
-        checkpoint = "best" if self.best_radio.isChecked() else "final"
+        checkpoint = self.run_card.checkpoint
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.state.show_status(f"Exporting {Path(self.run_dir).name} as {self.quant}…")

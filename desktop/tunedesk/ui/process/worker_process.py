@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,8 @@ from tunedesk.core import status as run_status
 from tunedesk.core.launch import cli_command, worker_command, worker_env
 from tunedesk.core.protocol import ProtocolError, decode
 from tunedesk.core.runs import RunLayout
-from tunedesk.ui.process_outcome import ProcessOutcome
-from tunedesk.ui.run_follower import STDERR_FILE, RunFolderFollower
-
-# Names that lived here before the outcome and the run-folder follower had modules of their own.
-__all__ = ["POLL_MS", "STDERR_FILE", "ProcessOutcome", "WorkerProcess"]
+from tunedesk.ui.process.outcome import ProcessOutcome
+from tunedesk.ui.process.run_follower import RunFolderFollower, spawn_detached
 
 POLL_MS = 250  # how often an attached worker's files are read: live enough, and a few small reads at most
 
@@ -128,25 +124,8 @@ class WorkerProcess(QObject):
             self._supersede()
         layout = RunLayout(Path(run_dir))
         command = worker_command(*args)
-        # subprocess, not QProcess: PySide6's instance startDetached() does not return the pid, and the static
-        # one cannot redirect output. A new session keeps the worker alive when the app (or its terminal) ends;
-        # stdout goes nowhere because events.jsonl carries the same events.
-        detach: dict[str, Any] = (
-            {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
-            if sys.platform == "win32"
-            else {"start_new_session": True}
-        )
         try:
-            with open(layout.root / STDERR_FILE, "ab") as err:
-                child = subprocess.Popen(
-                    command,
-                    cwd=layout.root,
-                    env=worker_env(env),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                    **detach,
-                )
+            child = spawn_detached(command, layout, worker_env(env))
         except OSError as exc:
             self.error_occurred.emit(f"Could not start the worker ({' '.join(command)}): {exc}")
             return

@@ -13,23 +13,20 @@ from pathlib import Path
 from PySide6.QtCore import QFile, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from tunedesk.core import status as run_status
 from tunedesk.core.paths import runs_dir
 from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import RunLayout, RunSummary, list_runs
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.curves import TrainingCurves
-from tunedesk.ui.runs_table import RunsTable
-from tunedesk.ui.style import set_role
+from tunedesk.ui.pages.runs.list_card import RunsListCard
 from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.curves import TrainingCurves
 from tunedesk.ui.widgets.error_banner import ErrorBanner
 from tunedesk.ui.widgets.page_title import add_page_title
 
@@ -40,6 +37,12 @@ class RunsPage(QWidget):
         self.state = state
         self.runs: list[RunSummary] = []
         self._offer: RunSummary | None = None  # the run the banner offers to resume / show
+        self._build()
+        self._connect()
+        self.refresh()
+        self._offer_left_runs()
+
+    def _build(self) -> None:
         root = QVBoxLayout(self)
         root.setContentsMargins(28, 22, 28, 22)
         root.setSpacing(14)
@@ -48,48 +51,26 @@ class RunsPage(QWidget):
         self.banner = ErrorBanner()
         self.banner.action_clicked.connect(self._on_banner_action)
         root.addWidget(self.banner)
-
-        actions = QHBoxLayout()
-        self.reopen_button = QPushButton("Open in Train")
-        self.reopen_button.setToolTip("Show this run's settings, curves and samples on the Train page")
-        self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue training from the run's last checkpoint")
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Turn this run into a GGUF model file")
-        self.folder_button = QPushButton("Show folder")
-        self.delete_button = QPushButton("Delete…")
-        self.refresh_button = QPushButton("Refresh")
-        set_role(self.refresh_button, "link")
-        for b in (
-            self.reopen_button,
-            self.resume_button,
-            self.export_button,
-            self.folder_button,
-            self.delete_button,
-        ):
-            actions.addWidget(b)
-        actions.addStretch(1)
-        actions.addWidget(self.refresh_button)
-
-        self.table = RunsTable()
-        self.empty = QLabel("No runs yet. Start one on the Train page.")
-        set_role(self.empty, "subtitle")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-
-        list_card = Card()
-        list_card.body.addLayout(actions)
-        list_card.body.addWidget(self.table, 1)
-        list_card.body.addWidget(self.empty)
+        self.list_card = RunsListCard()
         self.curves_card = Card("Curves", "Select a run to see how its training went.")
         self.curves = TrainingCurves()
         self.curves_card.body.addWidget(self.curves)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(list_card)
+        split.addWidget(self.list_card)
         split.addWidget(self.curves_card)
         split.setSizes([380, 320])
         split.setChildrenCollapsible(False)
         root.addWidget(split, 1)
+        c = self.list_card  # short names for the parts the tests drive
+        self.table, self.empty = c.table, c.empty
+        self.reopen_button, self.resume_button, self.export_button = (
+            c.reopen_button,
+            c.resume_button,
+            c.export_button,
+        )
+        self.folder_button, self.delete_button = c.folder_button, c.delete_button
 
+    def _connect(self) -> None:
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(lambda _index: self.reopen())
         self.reopen_button.clicked.connect(self.reopen)
@@ -97,18 +78,15 @@ class RunsPage(QWidget):
         self.export_button.clicked.connect(self.export)
         self.folder_button.clicked.connect(self.show_folder)
         self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
-        self.refresh_button.clicked.connect(self.refresh)
-        state.training_changed.connect(lambda _t: self.refresh())
-        self.refresh()
-        self._offer_left_runs()
+        self.list_card.refresh_button.clicked.connect(self.refresh)
+        self.state.training_changed.connect(lambda _t: self.refresh())
 
     # ---- list ---------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         selected = self.selected()
         self.runs = list_runs()
         self.table.show_runs(self.runs)
-        self.table.setVisible(bool(self.runs))
-        self.empty.setVisible(not self.runs)
+        self.list_card.show_empty(not self.runs)
         # Keep the selection across a refresh; otherwise show the newest run's curves straight away.
         if not (selected is not None and self.select(str(selected.path))) and self.runs:
             self.table.selectRow(0)
@@ -148,7 +126,7 @@ class RunsPage(QWidget):
         self.resume_button.setEnabled(run is not None and run.resumable and run.status != "new" and not busy)
         self.export_button.setEnabled(run is not None and run.has_adapter)
         self.folder_button.setEnabled(run is not None)
-        self.delete_button.setEnabled(run is not None and run.status not in ("running", "paused"))
+        self.delete_button.setEnabled(run is not None and not run_status.is_active(run.status))
         if busy:
             self.reopen_button.setToolTip("A run is training: wait for it, or cancel it, first.")
         if run is not None and not run.has_adapter:
@@ -179,7 +157,7 @@ class RunsPage(QWidget):
 
     def delete_selected(self, *, confirm: bool = True) -> bool:
         run = self.selected()
-        if run is None or run.status in ("running", "paused"):
+        if run is None or run_status.is_active(run.status):
             return False
         if confirm:
             answer = QMessageBox.question(
@@ -207,7 +185,7 @@ class RunsPage(QWidget):
     # ---- left-over runs -----------------------------------------------------------------------------------
     def _offer_left_runs(self) -> None:
         """At start-up: a run still training in the background, or one that stopped unexpectedly."""
-        running = [r for r in self.runs if r.status in ("running", "paused")]
+        running = [r for r in self.runs if run_status.is_active(r.status)]
         crashed = [r for r in self.runs if r.status == "crashed" and r.resumable]
         if running:
             self._offer = running[0]
@@ -231,7 +209,7 @@ class RunsPage(QWidget):
         self.banner.hide()
         if run is None:
             return
-        if run.status in ("running", "paused"):
+        if run_status.is_active(run.status):
             self.state.request_open(str(run.path))
         else:
             self.state.request_resume(str(run.path))

@@ -12,7 +12,7 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QHeaderView, QPlainTextEdit, QTableView, QTabWidget, QTextEdit, QWidget
 
-from tunedesk.ui.preview_table import PreviewTableModel
+from tunedesk.ui.pages.data.preview_table import PreviewTableModel
 
 HIGHLIGHT = "#fff1c2"  # the background of the file line a problem points at
 

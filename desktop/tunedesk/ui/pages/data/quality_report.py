@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QListWidget, QListWidgetItem, QWidget
 
-from tunedesk.ui.histogram import TokenHistogram
+from tunedesk.ui.pages.data.histogram import TokenHistogram
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.help_label import help_label

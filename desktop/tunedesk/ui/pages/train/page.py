@@ -3,7 +3,7 @@
 Everything that decides is in the core: the preset and memory estimate come from `tunedesk doctor --json`
 (a subprocess, so torch stays out of this process), the run folder from `runs.create_run`, the training from
 `python -m tunedesk.worker train RUN_DIR`. The worker is started detached so a run can outlive the window;
-the page follows it through WorkerProcess, which reads the run folder (see worker_process.py).
+the page follows it through WorkerProcess, which reads the run folder (see ui/process/worker_process.py).
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets.preset import Preset, apply_overrides
 from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import (
     RunConfig,
@@ -30,14 +29,11 @@ from tunedesk.core.runs import (
     worker_alive,
 )
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.run_monitor import START_TIP, RunMonitor
-from tunedesk.ui.train_settings import TrainSettings
+from tunedesk.ui.pages.train.run_monitor import START_TIP, RunMonitor
+from tunedesk.ui.pages.train.settings_panel import TrainSettings
+from tunedesk.ui.process.worker_process import ProcessOutcome, WorkerProcess
 from tunedesk.ui.widgets.error_banner import ErrorBanner
 from tunedesk.ui.widgets.page_title import add_page_title
-from tunedesk.ui.widgets.settings_advisor import Advice, SettingsAdvisor
-from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
-
-ADVICE_DELAY_MS = 700  # wait for the user to stop typing before asking the core for a new estimate
 
 
 class TrainPage(QWidget):
@@ -52,11 +48,6 @@ class TrainPage(QWidget):
         super().__init__(parent)
         self.state = state
         self.worker = WorkerProcess(self)
-        self.advisor = SettingsAdvisor(self)  # the core's preset + memory estimate, from a subprocess
-        self._advised = False  # the core has answered (or failed to) for the current model and data
-        self._advised_device = "auto"  # the device the core sized the preset for, recorded in the run
-        self._user_fields: dict[str, Any] = {}  # settings the user (or another page) chose: kept on re-advice
-        self._applying_advice = False
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=200)
         self._run_dir = ""  # the run this page shows
         self._started_at = 0.0
@@ -76,29 +67,25 @@ class TrainPage(QWidget):
         self.banner = ErrorBanner()
         self.banner.action_clicked.connect(self._on_banner_action)
         root.addWidget(self.banner)
-
-        settings = TrainSettings()
+        self.settings = TrainSettings(self.state)  # the core's advice and the preset form
         self.monitor = RunMonitor()
-        # The page's own names for the panels' parts, as before the panels had modules of their own.
-        self.estimate, self.form = settings.estimate, settings.form
-        m = self.monitor
-        self.stats, self.curves, self.tabs, self.samples, self.log = (
-            m.stats,
-            m.curves,
-            m.tabs,
-            m.samples,
-            m.log,
-        )
-        self.start_button, self.pause_button = m.start_button, m.pause_button
-        self.resume_button, self.cancel_button = m.resume_button, m.cancel_button
-
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(settings)
+        split.addWidget(self.settings)
         split.addWidget(self.monitor)
         split.setStretchFactor(1, 1)
         split.setSizes([360, 900])
         split.setChildrenCollapsible(False)
         root.addWidget(split, 1)
+        # Short names for the parts the main window and the tests use.
+        self.advisor, self.estimate, self.form = (
+            self.settings.advisor,
+            self.settings.estimate,
+            self.settings.form,
+        )
+        m = self.monitor
+        self.stats, self.curves, self.samples, self.log = m.stats, m.curves, m.samples, m.log
+        self.start_button, self.pause_button = m.start_button, m.pause_button
+        self.resume_button, self.cancel_button = m.resume_button, m.cancel_button
         self._set_running(False)
 
     def _connect(self) -> None:
@@ -106,11 +93,10 @@ class TrainPage(QWidget):
         s.model_changed.connect(self._on_inputs_changed)
         s.data_changed.connect(self._on_inputs_changed)
         s.hardware_changed.connect(self._on_inputs_changed)
-        s.preset_changed.connect(self._on_state_preset)
         s.run_changed.connect(self._on_run_changed)
         s.resume_requested.connect(self.continue_run)
         s.open_requested.connect(lambda run: None if self.worker.is_running() else self.load_run(run))
-        self.form.changed.connect(self._on_form_changed)
+        self.settings.advice_changed.connect(lambda: self._set_running(self.worker.is_running()))
         self.start_button.clicked.connect(self.start_training)
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
@@ -119,68 +105,13 @@ class TrainPage(QWidget):
         self.worker.stderr_line.connect(self._on_stderr)
         self.worker.finished.connect(self._on_worker_finished)
         self.worker.error_occurred.connect(lambda msg: self._fail_to_start(msg))
-        self.advisor.advised.connect(self._on_advice)
-        self._advice_timer = QTimer(self)
-        self._advice_timer.setSingleShot(True)
-        self._advice_timer.setInterval(ADVICE_DELAY_MS)
-        self._advice_timer.timeout.connect(self.request_advice)
 
-    # ---- inputs, preset and estimate ---------------------------------------------------------------------
     def _on_inputs_changed(self, *_: Any) -> None:
         s = self.state
         model = s.model_ref or "no model chosen"
         data = Path(s.data_path).name if s.data_path else "no data chosen"
         self.subtitle.setText(f"Model: {model}   ·   Data: {data}")
-        self._advised = False
-        if s.model_ref and s.data_path:
-            self._advice_timer.start()
-        self._set_running(self.worker.is_running())
-
-    def request_advice(self) -> None:
-        """Ask the core for the preset and memory estimate of this model, data and machine (a subprocess)."""
-        if self.state.model_ref and self.state.data_path:
-            self.estimate.set_busy()
-            self.advisor.request(self.state.model_ref, self.state.data_path, self._user_fields)
-
-    def _on_advice(self, advice: Advice) -> None:
-        self._advised = True
-        self._advised_device = str((advice.estimate or {}).get("device") or "auto")
-        self._set_running(self.worker.is_running())
-        self.estimate.set_estimate(advice.estimate, advice.notes)
-        if advice.error:
-            self.estimate.verdict.setText(f"No memory estimate: {advice.error}")
-        if advice.preset is None or self.worker.is_running():
-            return
-        try:
-            suggested = apply_overrides(
-                Preset.from_dict(advice.preset), self._user_fields, source="your settings"
-            )
-        except TuneDeskError:
-            return
-        self._applying_advice = True
-        try:
-            self.state.set_preset(suggested)
-        finally:
-            self._applying_advice = False
-
-    def _on_state_preset(self, preset: Preset | None) -> None:
-        if preset is None:
-            return
-        if not self._applying_advice:
-            # Another page (or the user here) chose these values: keep them when the advice is renewed.
-            old = self.form.current_base()
-            self._user_fields.update(
-                {k: v for k, v in preset.to_dict().items() if k != "name" and getattr(old, k) != v}
-            )
-        self.form.set_preset(preset)
-
-    def _on_form_changed(self) -> None:
-        try:
-            preset = self.form.preset()
-        except TuneDeskError:
-            return
-        self.state.set_preset(preset)
-        self._advice_timer.start()
+        self.settings.inputs_changed()
 
     # ---- training ----------------------------------------------------------------------------------------
     def is_training(self) -> bool:
@@ -190,7 +121,7 @@ class TrainPage(QWidget):
         """Write a new run folder from the form and start the worker on it. False (and a banner) if not."""
         if self.worker.is_running():
             return False
-        if not self._advised and self.state.model_ref and self.state.data_path:
+        if not self.settings.advised and self.state.model_ref and self.state.data_path:
             self.state.show_status("Still checking what fits this machine: Start is ready in a moment.")
             return False
         if not (self.state.model_ref and self.state.data_path):
@@ -199,12 +130,11 @@ class TrainPage(QWidget):
             )
             return False
         try:
-            preset = self.form.preset()
             config = RunConfig(
                 model=self.state.model_ref,
                 data=self.state.data_path,
-                preset=preset,
-                device=self._advised_device,
+                preset=self.form.preset(),
+                device=self.settings.advised_device,
                 data_sha256=file_sha256(self.state.data_path),
             )
             layout = create_run(config)
@@ -261,17 +191,10 @@ class TrainPage(QWidget):
         layout = RunLayout(Path(run_dir))
         try:
             config = load_config(layout.root)
-            self._applying_advice = True
-            self.state.set_model_ref(config.model)
-            self.state.set_data_path(config.data)
-            self.state.set_preset(config.preset)
-            # The run's own settings stay as they are when the machine's advice is renewed.
-            self._user_fields = {k: v for k, v in config.preset.to_dict().items() if k != "name"}
         except TuneDeskError as err:
             self.banner.show_error(err.message, err.hint)
             return
-        finally:
-            self._applying_advice = False
+        self.settings.adopt_run(config)
         if worker_alive(layout):
             self._show_run(layout.root, [])
             self._started_at = time.monotonic()
@@ -345,17 +268,13 @@ class TrainPage(QWidget):
 
     def _set_running(self, running: bool) -> None:
         ready = bool(self.state.model_ref and self.state.data_path)
+        advised = self.settings.advised
         # Wait for the core's choice of settings for this machine before the first start: a run started
         # a moment earlier would train with generic defaults.
-        self.start_button.setEnabled(not running and ready and self._advised)
-        self.start_button.setToolTip(
-            "Choose a model and data first."
-            if not ready
-            else "Checking what fits this machine…"
-            if not self._advised
-            else START_TIP
+        tip = "Choose a model and data first." if not ready else START_TIP
+        if ready and not advised:
+            tip = "Checking what fits this machine…"
+        self.monitor.set_controls(
+            running=running, paused=self._paused, can_start=not running and ready and advised, start_tip=tip
         )
-        self.pause_button.setEnabled(running and not self._paused)
-        self.resume_button.setEnabled(running and self._paused)
-        self.cancel_button.setEnabled(running)
-        self.form.setEnabled(not running)
+        self.settings.set_training(running)

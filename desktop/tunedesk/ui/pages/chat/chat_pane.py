@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QFrame, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from tunedesk.ui.chat_thread import ChatSession
+from tunedesk.ui.pages.chat.chat_session import ChatSession
 from tunedesk.ui.style import set_role
 
 RENDER_DELAY_MS = 40  # at most one redraw per 40 ms, however fast tokens arrive

@@ -9,7 +9,9 @@ from `events.jsonl` (the worker appends every event there), its stderr from `std
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from tunedesk.core.atomic import write_text_atomic
 from tunedesk.core.runs import RunLayout, pid_alive
@@ -17,6 +19,30 @@ from tunedesk.core.runs import RunLayout, pid_alive
 STDERR_FILE = (
     "stderr.log"  # a detached worker's stderr, in its run folder: a hard crash's traceback lands here
 )
+
+
+def spawn_detached(command: list[str], layout: RunLayout, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start `command` in `layout`'s folder so that it outlives this app; its stderr goes to stderr.log.
+
+    subprocess, not QProcess: PySide6's instance startDetached() does not return the pid, and the static one
+    cannot redirect output. A new session keeps the worker alive when the app (or its terminal) ends; stdout
+    goes nowhere because events.jsonl carries the same events. Raises OSError when it cannot start.
+    """
+    detach: dict[str, Any] = (
+        {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
+        if sys.platform == "win32"
+        else {"start_new_session": True}
+    )
+    with open(layout.root / STDERR_FILE, "ab") as err:
+        return subprocess.Popen(
+            command,
+            cwd=layout.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            **detach,
+        )
 
 
 class RunFolderFollower:

@@ -12,12 +12,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from tunedesk.core import status as run_status
-from tunedesk.ui.curves import TrainingCurves
+from tunedesk.ui.pages.train.log_view import LogView
+from tunedesk.ui.pages.train.run_stats import RunStats
+from tunedesk.ui.pages.train.samples_view import SamplesView
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
-from tunedesk.ui.widgets.log_view import LogView
-from tunedesk.ui.widgets.run_stats import RunStats
-from tunedesk.ui.widgets.samples_view import SamplesView
+from tunedesk.ui.widgets.curves import TrainingCurves
 
 START_TIP = "Start a new run with these settings (Ctrl+Return)"
 
@@ -27,8 +27,24 @@ class RunMonitor(QSplitter):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
-        run_card = Card()
-        self.stats = RunStats()
+        curves_card = Card("Progress")
+        self.curves = TrainingCurves()
+        curves_card.body.addWidget(self.curves)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.setSpacing(14)
+        top_layout.addWidget(self._run_card())
+        top_layout.addWidget(curves_card, 1)
+        self.addWidget(top)
+        self.addWidget(self._details_card())
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 2)
+        self.setSizes([560, 230])
+        self.setChildrenCollapsible(False)
+
+    def _run_card(self) -> Card:
+        card = Card()
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start training")
         set_role(self.start_button, "primary")
@@ -42,33 +58,29 @@ class RunMonitor(QSplitter):
         for b in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        run_card.body.addLayout(buttons)
-        run_card.body.addWidget(self.stats)
+        card.body.addLayout(buttons)
+        self.stats = RunStats()
+        card.body.addWidget(self.stats)
+        return card
 
-        curves_card = Card("Progress")
-        self.curves = TrainingCurves()
-        curves_card.body.addWidget(self.curves)
-
+    def _details_card(self) -> Card:
         self.tabs = QTabWidget()
         self.samples = SamplesView()
         self.log = LogView()
         self.tabs.addTab(self.samples, "Sample answers")
         self.tabs.addTab(self.log, "Log")
-        details = Card()
-        details.body.addWidget(self.tabs)
+        card = Card()
+        card.body.addWidget(self.tabs)
+        return card
 
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.setSpacing(14)
-        top_layout.addWidget(run_card)
-        top_layout.addWidget(curves_card, 1)
-        self.addWidget(top)
-        self.addWidget(details)
-        self.setStretchFactor(0, 3)
-        self.setStretchFactor(1, 2)
-        self.setSizes([560, 230])
-        self.setChildrenCollapsible(False)
+    def set_controls(self, *, running: bool, paused: bool, can_start: bool, start_tip: str) -> None:
+        """What the buttons may do now (the page decides); "Time left" counts down only while running."""
+        self.start_button.setEnabled(can_start)
+        self.start_button.setToolTip(start_tip)
+        self.pause_button.setEnabled(running and not paused)
+        self.resume_button.setEnabled(running and paused)
+        self.cancel_button.setEnabled(running)
+        self.stats.set_following(running)
 
     def clear_run(self) -> None:
         """Empty every panel before another run is shown."""

@@ -1,7 +1,7 @@
 """The Data page: pick the examples, see what core made of them, fix what is wrong, set the validation split.
 
 Two steps, both off the GUI thread:
-1. core's `load_dataset` + `inspect_dataset` without a tokenizer, in a Python thread: format, preview rows,
+1. core's `load_dataset` + `inspect_dataset` without a tokenizer, in a background task: format, preview rows,
    problems with their lines, duplicates, suggestions. Pure Python and quick, so the page fills at once.
 2. `tunedesk data inspect FILE --model M --json` as a subprocess (WorkerProcess): the same report with token
    counts and the histogram. It needs transformers, which the GUI process never imports.
@@ -10,17 +10,13 @@ Two steps, both off the GUI thread:
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
-    QLabel,
     QListWidgetItem,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -30,14 +26,14 @@ from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.paths import sample_dataset
 from tunedesk.core.presets.preset import Preset, apply_overrides
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.data_preview import DataPreview
-from tunedesk.ui.quality_report import LINE_ROLE, QualityReport
-from tunedesk.ui.split_settings import SplitSettings
-from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.background import BackgroundTasks
+from tunedesk.ui.pages.data.preview_tabs import DataPreview
+from tunedesk.ui.pages.data.quality_report import LINE_ROLE, QualityReport
+from tunedesk.ui.pages.data.source_card import SourceCard
+from tunedesk.ui.pages.data.split_settings import SplitSettings
+from tunedesk.ui.process.worker_process import ProcessOutcome, WorkerProcess
 from tunedesk.ui.widgets.error_banner import ErrorBanner
-from tunedesk.ui.widgets.help_label import help_label
 from tunedesk.ui.widgets.page_title import add_page_title
-from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
 
 RAW_LINES = 2000  # the raw view shows the start of the file; problems further down are listed all the same
 RAW_LINE_CHARS = 400
@@ -60,6 +56,13 @@ def _load(path: str) -> dict[str, Any]:
                     break
                 raw.append(line.rstrip("\r\n")[:RAW_LINE_CHARS])
     return {"records": [r.to_dict() for r in data.records[:500]], "report": report, "raw": raw}
+
+
+def _unreadable(path: str, err: BaseException) -> TuneDeskError:
+    """What the quick pass raised, as the error the page shows (core's own errors say it best)."""
+    if isinstance(err, TuneDeskError):
+        return err
+    return TuneDeskError(f"{Path(path).name} could not be read: {err}", kind="bad_data", where={"file": path})
 
 
 def _where_text(where: dict[str, Any]) -> str:
@@ -91,7 +94,6 @@ class DataPage(QWidget):
     loaded = Signal(dict)
     inspected = Signal(dict)
     failed = Signal(str)
-    _loaded_in_thread = Signal(str, object)  # path, result dict or TuneDeskError; crosses threads (queued)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,42 +108,10 @@ class DataPage(QWidget):
         self.inspector.invalid_line.connect(self._inspect_out.append)  # --json output is not protocol events
         self.inspector.finished.connect(self._on_inspected)
         self.inspector.error_occurred.connect(lambda msg: self.token_note.setText(msg))
-        self._loaded_in_thread.connect(self._on_loaded)
-
-        root = QVBoxLayout(self)
-        root.setContentsMargins(28, 24, 28, 20)
-        root.setSpacing(12)
-        add_page_title(
-            root, "Data", "The examples your model learns from: what it is asked, and how it should answer."
-        )
-        root.addWidget(self._source_card())
-        self.error_banner = ErrorBanner()
-        root.addWidget(self.error_banner)
-
-        split = QSplitter(Qt.Orientation.Horizontal)
-        self.tabs = DataPreview()
-        self.report_card = QualityReport()
-        self.report_card.problems.currentItemChanged.connect(self._on_problem_selected)
-        # The page's own names for its views' parts, as before they had modules of their own.
-        self.preview, self.table, self.raw = self.tabs.preview, self.tabs.table, self.tabs.raw
-        self.stat_values = self.report_card.stat_values
-        self.histogram = self.report_card.histogram
-        self.token_note = self.report_card.token_note
-        self.problems_title = self.report_card.problems_title
-        self.problems = self.report_card.problems
-        self.suggestions = self.report_card.suggestions
-        split.addWidget(self.tabs)
-        split.addWidget(self.report_card)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([700, 460])
-        root.addWidget(split, 1)
-        self.split_settings = SplitSettings()
-        self.val_share, self.seed = self.split_settings.val_share, self.split_settings.seed
-        self.val_share.valueChanged.connect(self._write_preset)
-        self.seed.valueChanged.connect(self._write_preset)
-        root.addWidget(self.split_settings)
-
+        self.reader = BackgroundTasks(self)  # the quick pass; one task per file, named by its path
+        self.reader.done.connect(self._on_loaded)
+        self.reader.failed.connect(self._on_load_failed)
+        self._build()
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -150,81 +120,76 @@ class DataPage(QWidget):
         self._show_preset(state.preset)
         self.open_path(state.data_path or str(sample_dataset()))
 
-    # ---- cards ------------------------------------------------------------------------------------------
-    def _source_card(self) -> QWidget:
-        box = Card("Dataset")
-        lay = box.body
-        row = QHBoxLayout()
-        self.file_label = QLabel()
-        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.format_label = QLabel()
-        # A badge, so the detected format reads as a finding rather than as part of the path.
-        self.format_label.setStyleSheet(
-            "QLabel { background: rgba(61,111,224,0.12); color: #3d6fe0; border-radius: 9px; padding: 2px 10px;"
-            " font-weight: 600; }"
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(28, 24, 28, 20)
+        root.setSpacing(12)
+        add_page_title(
+            root, "Data", "The examples your model learns from: what it is asked, and how it should answer."
         )
-        row.addWidget(self.file_label, 1)
-        row.addWidget(self.format_label)
-        for text, slot in (
-            ("Open file…", self._open_file),
-            ("Open folder of notes…", self._open_folder),
-            ("Use sample data", self.use_sample),
-        ):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            row.addWidget(button)
-        lay.addLayout(row)
-        lay.addWidget(
-            help_label(
-                "Or drop a file here: JSONL, JSON, CSV, TXT or Parquet, or a folder of .txt/.md notes."
-            )
-        )
-        return box
+        self.source = SourceCard()
+        self.source.open_file_button.clicked.connect(self._open_file)
+        self.source.open_folder_button.clicked.connect(self._open_folder)
+        self.source.sample_button.clicked.connect(self.use_sample)
+        root.addWidget(self.source)
+        self.error_banner = ErrorBanner()
+        root.addWidget(self.error_banner)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.tabs = DataPreview()
+        self.report_card = QualityReport()
+        self.report_card.problems.currentItemChanged.connect(self._on_problem_selected)
+        split.addWidget(self.tabs)
+        split.addWidget(self.report_card)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([700, 460])
+        root.addWidget(split, 1)
+        self.split_settings = SplitSettings()
+        self.split_settings.val_share.valueChanged.connect(self._write_preset)
+        self.split_settings.seed.valueChanged.connect(self._write_preset)
+        root.addWidget(self.split_settings)
+        self._name_parts()
+
+    def _name_parts(self) -> None:
+        """Short names for the parts the tests read."""
+        self.format_label = self.source.format_label
+        self.preview, self.table, self.raw = self.tabs.preview, self.tabs.table, self.tabs.raw
+        card = self.report_card
+        self.stat_values, self.histogram, self.token_note = card.stat_values, card.histogram, card.token_note
+        self.problems, self.suggestions = card.problems, card.suggestions
+        self.val_share, self.seed = self.split_settings.val_share, self.split_settings.seed
 
     # ---- loading ----------------------------------------------------------------------------------------
     def open_path(self, path: str) -> None:
         """Read `path` (a file or a folder of notes): quick pass in a thread, then the token inspection."""
         self.path = str(path)
-        self.file_label.setText(
-            f"<b>{Path(path).name}</b>  <span style='color:#777'>{Path(path).parent}</span>"
-        )
-        self.file_label.setToolTip(self.path)
-        self.format_label.setText("reading…")
+        self.source.show_path(self.path)
         self.error_banner.hide()
         self.report = {}
         self.tabs.clear_data()
         self.report_card.clear()
-        threading.Thread(target=self._load_thread, args=(self.path,), daemon=True).start()
+        self.reader.run(
+            self.path, lambda p=self.path: _load(p), on_error=lambda err, p=self.path: _unreadable(p, err)
+        )
 
     def use_sample(self) -> None:
         self.open_path(str(sample_dataset()))
 
-    def _load_thread(self, path: str) -> None:
-        try:
-            result: Any = _load(path)
-        except TuneDeskError as err:
-            result = err
-        except Exception as err:  # noqa: BLE001 - an unreadable file must become a message, not a crash
-            result = TuneDeskError(
-                f"{Path(path).name} could not be read: {err}", kind="bad_data", where={"file": path}
-            )
-        try:
-            self._loaded_in_thread.emit(path, result)
-        except RuntimeError:
-            pass  # the page was closed meanwhile
+    @Slot(str, object)
+    def _on_load_failed(self, path: str, err: TuneDeskError) -> None:
+        if path != self.path:
+            return  # an older file failed after the user picked another
+        text = _error_text(err.to_dict())
+        self.format_label.setText("not usable")
+        message, _, _rest = text.partition("\n")
+        self.error_banner.show_error(message, err.hint, _where_text(err.where))
+        self.state.set_data_stats(None)
+        self.failed.emit(text)
 
     @Slot(str, object)
-    def _on_loaded(self, path: str, result: Any) -> None:
+    def _on_loaded(self, path: str, result: dict[str, Any]) -> None:
         if path != self.path:
             return  # an older file finished after the user picked another
-        if isinstance(result, TuneDeskError):
-            text = _error_text(result.to_dict())
-            self.format_label.setText("not usable")
-            message, _, rest = text.partition("\n")
-            self.error_banner.show_error(message, result.hint, _where_text(result.where))
-            self.state.set_data_stats(None)
-            self.failed.emit(text)
-            return
         self.tabs.show_data(result["records"], result["raw"])
         self._show_report(result["report"])
         self.state.set_data_path(path)
