@@ -49,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     window = MainWindow()
     window.show()
-    return int(app.exec())
+    code = int(app.exec())
+    from tunedesk.ui.pages.chat.chat_session import end_all_sessions
+
+    end_all_sessions()  # no chat thread or model is left for the interpreter's exit to tear down
+    return code
 
 
 if __name__ == "__main__":

@@ -54,7 +54,6 @@ class ChatPane(QFrame):
         self.last_stats: dict = {}
         self.session: ChatSession | None = None
         self._config: tuple = ()
-        self._retired: list[ChatSession] = []
         self._render_pending = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(12, 10, 12, 10)
@@ -89,12 +88,13 @@ class ChatPane(QFrame):
         self.messages.clear()
         self._render()
         if path:
-            self.session = ChatSession(path, system_prompt=system_prompt, n_threads=n_threads, parent=self)
-            self.session.loading.connect(lambda: self.stats.setText("Loading the model…"))
+            self.session = ChatSession(path, system_prompt=system_prompt, n_threads=n_threads)
+            self.session.loading.connect(self._on_loading)
             self.session.chunk.connect(self._on_chunk)
             self.session.answer_finished.connect(self._on_finished)
             self.session.failed.connect(self._on_failed)
             self.session.busy_changed.connect(self.busy_changed)
+            self.destroyed.connect(self.session.retire)  # a pane deleted without shutdown(): end it anyway
             self.stats.setText(Path(path).name)
 
     def ask(self, message: str, *, temperature: float, top_p: float, max_tokens: int) -> bool:
@@ -119,25 +119,22 @@ class ChatPane(QFrame):
             self._render()
 
     def shutdown(self) -> None:
-        """Called when the app quits: end every chat thread, waiting briefly so none is destroyed running."""
-        self._retire_session()
-        for session in self._retired:
-            session.close()
-        self._retired.clear()
+        """The page is closing or the app quits: end this pane's chat thread, its model freed first."""
+        old, self.session = self.session, None
+        self._config = ()
+        if old is not None:
+            old.close()
 
     def _retire_session(self) -> None:
-        # Never wait on the GUI thread: an old session stops and ends its thread in the background.
+        # Never wait on the GUI thread: an old session stops, frees its model and ends in the background (it
+        # keeps itself alive until then, see chat_session.py).
         old, self.session = self.session, None
-        if old is None:
-            return
-        self._retired.append(old)
-        old.ended.connect(lambda s=old: self._forget(s))
-        old.retire()
+        if old is not None:
+            old.retire()
 
-    def _forget(self, session: ChatSession) -> None:
-        if session in self._retired:
-            self._retired.remove(session)
-            session.deleteLater()
+    @Slot()
+    def _on_loading(self) -> None:
+        self.stats.setText("Loading the model…")
 
     @Slot(str)
     def _on_chunk(self, piece: str) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.chat.answer_settings import AnswerSettings
 from tunedesk.ui.pages.chat.chat_pane import ChatPane
+from tunedesk.ui.pages.chat.chat_session import CLOSE_WAIT_MS, end_all_sessions
 from tunedesk.ui.pages.chat.message_box import MessageBox
 from tunedesk.ui.pages.chat.model_bar import ModelBar
 from tunedesk.ui.widgets.page_title import add_page_title
@@ -161,8 +162,10 @@ class ChatPage(QWidget):
 
     @Slot()
     def shutdown(self) -> None:
+        """End both panes' chat threads, then any retired one still ending (a model is never left to exit)."""
         for pane in (self.base_pane, self.tuned_pane):
             pane.shutdown()
+        end_all_sessions(CLOSE_WAIT_MS)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
