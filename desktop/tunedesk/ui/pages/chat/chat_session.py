@@ -11,14 +11,21 @@ Usage::
     session.ask("Hello", temperature=0.7, top_p=0.9, max_tokens=128)
     session.stop()      # cancels mid-answer; answer_finished still arrives with cancelled=True
     session.close()     # at shutdown
+    end_all_sessions()  # when the app quits: every chat thread ended, every model freed
+
+Lifetime: a running QThread that Qt destroys (with its parent, or at interpreter exit) takes the whole process
+down, and llama.cpp's model must be freed in the thread that made it, not by a finalizer at exit (that was a
+"Fatal Python error: bool_dealloc" on File > Quit). So a session has no Qt parent: it stays in `_LIVE` until
+its thread has ended, whatever happens to the pane that made it, and ending always frees the model first.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 
 class _ChatWorker(QObject):
@@ -90,6 +97,15 @@ class _ChatWorker(QObject):
         if self.engine is not None:
             self.engine.reset()
 
+    @Slot()
+    def release(self) -> None:
+        """Free the model in the thread that made it, before the thread ends: llama.cpp's model must not be
+        torn down from another thread, nor left to a finalizer at interpreter exit."""
+        engine, self.engine = self.engine, None
+        llm = getattr(engine, "llm", None)
+        if llm is not None and hasattr(llm, "close"):
+            llm.close()
+
 
 def _engine_stats(engine: Any) -> dict[str, Any]:
     """The engine's per-answer stats as a plain dict, whatever shape (dataclass, dict, None) they take."""
@@ -106,6 +122,16 @@ def _engine_stats(engine: Any) -> dict[str, Any]:
         if hasattr(value, "__dict__"):
             return dict(vars(value))
     return {}
+
+
+CLOSE_WAIT_MS = 60_000  # the answer loop stops within a chunk; a model still loading cannot be interrupted
+_LIVE: set[ChatSession] = set()  # sessions whose thread may still run; kept here, not by a Qt parent
+
+
+def end_all_sessions(wait_ms: int | None = None) -> None:
+    """Stop every chat thread, free its model and wait for it (for good when `wait_ms` is None): at quit."""
+    for session in list(_LIVE):
+        session.close(wait_ms)
 
 
 class ChatSession(QObject):
@@ -129,6 +155,7 @@ class ChatSession(QObject):
     ended = Signal()
     _ask = Signal(str, dict)
     _reset = Signal()
+    _release = Signal()
 
     def __init__(
         self,
@@ -137,9 +164,8 @@ class ChatSession(QObject):
         system_prompt: str = "",
         n_ctx: int = 2048,
         n_threads: int | None = None,
-        parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__()  # no parent: see the module's docstring
         self.model_path = model_path
         self._busy = False
         self._thread = QThread(self)
@@ -147,14 +173,16 @@ class ChatSession(QObject):
         self._worker = _ChatWorker(model_path, n_ctx, n_threads, system_prompt)
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.finished.connect(self.ended)
+        self._thread.finished.connect(self._on_thread_finished)
         # Queued: the worker's slots run in the chat thread.
         self._ask.connect(self._worker.ask)
         self._reset.connect(self._worker.reset)
+        self._release.connect(self._worker.release)
         self._worker.loading.connect(self.loading)
         self._worker.chunk.connect(self.chunk)
         self._worker.answer_finished.connect(self._on_answer_finished)
         self._worker.failed.connect(self._on_failed)
+        _LIVE.add(self)
         self._thread.start()
 
     @property
@@ -184,15 +212,30 @@ class ChatSession(QObject):
         self._reset.emit()
 
     def retire(self) -> None:
-        """Stop any answer and let the thread end on its own; `ended` follows. Never waits."""
+        """Stop any answer, free the model and let the thread end on its own; `ended` follows. Never waits."""
         self.stop()
+        self._release.emit()  # queued: runs in the chat thread, after the answer loop has seen the cancel
         self._thread.quit()
 
-    def close(self, wait_ms: int = 3000) -> None:
-        """Stop any answer and end the thread; waits at most `wait_ms` (the answer loop checks cancel per chunk)."""
+    def close(self, wait_ms: int | None = CLOSE_WAIT_MS) -> bool:
+        """Stop any answer, free the model and end the thread, waiting at most `wait_ms` (None: until it ends).
+
+        Returns whether the thread has ended. If not (a model still loading), the session stays in `_LIVE`,
+        so nothing destroys its running thread; `end_all_sessions()` at quit waits for it.
+        """
         self.stop()
+        self._release.emit()
         self._thread.quit()
-        self._thread.wait(wait_ms)
+        ended = self._thread.wait() if wait_ms is None else self._thread.wait(wait_ms)
+        if ended:
+            _LIVE.discard(self)
+        return ended
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self.ended.emit()
+        # Let go of it a moment later, not inside its own slot (the last reference may be this one).
+        QTimer.singleShot(0, functools.partial(_LIVE.discard, self))
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:

@@ -7,62 +7,26 @@ Nothing here waits on the process: the GUI thread never blocks.
 A training run must be able to outlive the window ("keep training in the background"), and a child on a pipe
 cannot: it would die with its reader. So a worker can also be *attached*: started detached (`start_detached`)
 or found still running from an earlier session (`attach`), it is followed through its run folder instead of
-a pipe, with the same signals. Its events come from `events.jsonl` (the worker appends every event there),
-its stderr from a file, and commands go to `RUN_DIR/control`, which the worker polls each step.
+a pipe (a `RunFolderFollower`, polled here), with the same signals. How a worker ended is a `ProcessOutcome`.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
 
 from tunedesk.core import status as run_status
-from tunedesk.core.atomic import write_text_atomic
 from tunedesk.core.launch import cli_command, worker_command, worker_env
 from tunedesk.core.protocol import ProtocolError, decode
-from tunedesk.core.runs import RunLayout, pid_alive
+from tunedesk.core.runs import RunLayout
+from tunedesk.ui.process.outcome import ProcessOutcome
+from tunedesk.ui.process.run_follower import RunFolderFollower, spawn_detached
 
-STDERR_FILE = (
-    "stderr.log"  # a detached worker's stderr, in its run folder: a hard crash's traceback lands here
-)
 POLL_MS = 250  # how often an attached worker's files are read: live enough, and a few small reads at most
-
-
-@dataclass
-class ProcessOutcome:
-    """How a worker ended.
-
-    `exit_code` is None for an attached worker (not our child, so its exit status is unknowable); its
-    outcome then comes from its last `finished`/`error` event alone.
-    """
-
-    exit_code: int | None
-    crashed: bool  # killed by a signal / died without saying how it ended
-    last_event: dict[str, Any] | None = None  # the last `finished` or `error` event
-    error_events: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        """completed | early_stopped | cancelled | failed | crashed (one word for the UI)."""
-        if self.last_event and self.last_event.get("event") == "finished":
-            return str(self.last_event.get("status", "failed"))
-        if self.crashed or self.exit_code is None:
-            return "crashed"
-        status = run_status.status_from_exit(self.exit_code) or "crashed"
-        return "failed" if status == "completed" and self.error_events else status
-
-    def was_successful(self) -> bool:
-        return run_status.is_success(self.status)
-
-    def error(self) -> dict[str, Any] | None:
-        """The most recent error event, if any (message, hint, traceback)."""
-        return self.error_events[-1] if self.error_events else None
 
 
 def _qt_env(env: dict[str, str]) -> QProcessEnvironment:
@@ -99,12 +63,7 @@ class WorkerProcess(QObject):
         self._errors: list[dict[str, Any]] = []
         self._running = False
         self.command: list[str] = []
-        # attached mode
-        self._run: RunLayout | None = None
-        self._pid: int | None = None
-        self._child: subprocess.Popen[bytes] | None = None
-        self._offsets: dict[str, int] = {}
-        self._partial: dict[str, bytes] = {}
+        self._run: RunFolderFollower | None = None  # attached mode: the worker followed through its folder
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._on_poll)
@@ -165,25 +124,8 @@ class WorkerProcess(QObject):
             self._supersede()
         layout = RunLayout(Path(run_dir))
         command = worker_command(*args)
-        # subprocess, not QProcess: PySide6's instance startDetached() does not return the pid, and the static
-        # one cannot redirect output. A new session keeps the worker alive when the app (or its terminal) ends;
-        # stdout goes nowhere because events.jsonl carries the same events.
-        detach: dict[str, Any] = (
-            {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
-            if sys.platform == "win32"
-            else {"start_new_session": True}
-        )
         try:
-            with open(layout.root / STDERR_FILE, "ab") as err:
-                child = subprocess.Popen(
-                    command,
-                    cwd=layout.root,
-                    env=worker_env(env),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                    **detach,
-                )
+            child = spawn_detached(command, layout, worker_env(env))
         except OSError as exc:
             self.error_occurred.emit(f"Could not start the worker ({' '.join(command)}): {exc}")
             return
@@ -212,10 +154,9 @@ class WorkerProcess(QObject):
             except (OSError, ValueError, KeyError, TypeError):
                 self.error_occurred.emit(f"No worker is recorded as running {layout.root}.")
                 return
-        self._run, self._pid, self._running = layout, pid, True
-        self._child = _child  # when we started it: poll() reaps it and tells its exit code
-        for path in (layout.events, layout.root / STDERR_FILE):
-            self._offsets[str(path)] = 0 if from_start or not path.exists() else path.stat().st_size
+        # _child, when we started it: its poll() reaps it and tells its exit code.
+        self._run = RunFolderFollower(layout, pid, from_start=from_start, child=_child)
+        self._running = True
         self.started.emit()
         self._on_poll()
         if self._running:
@@ -230,7 +171,7 @@ class WorkerProcess(QObject):
 
     def pid(self) -> int | None:
         if self._run is not None:
-            return self._pid
+            return self._run.pid
         pid = int(self._proc.processId())
         return pid or None
 
@@ -239,7 +180,7 @@ class WorkerProcess(QObject):
         if not self._running:
             return False
         if self._run is not None:
-            write_text_atomic(self._run.control, cmd)
+            self._run.send(cmd)
             return True
         self._proc.write((json.dumps({"cmd": cmd}) + "\n").encode())
         return True
@@ -253,7 +194,7 @@ class WorkerProcess(QObject):
         if not self._running:
             return
         if self._run is not None:
-            self._signal_attached(kill=False)
+            self._run.signal(kill=False)
         else:
             self._proc.terminate()
         QTimer.singleShot(self.kill_timeout_ms, self.kill)
@@ -262,7 +203,7 @@ class WorkerProcess(QObject):
         if not self._running:
             return
         if self._run is not None:
-            self._signal_attached(kill=True)
+            self._run.signal(kill=True)
         else:
             self._proc.kill()
 
@@ -271,13 +212,12 @@ class WorkerProcess(QObject):
         if self._run is not None:
             self._poll.stop()
             self._running = False
-            self._run, self._child = None, None
+            self._run = None
 
     # ---- pipes --------------------------------------------------------------------------------------------
     def _reset(self) -> None:
         self._last_event, self._errors = None, []
-        self._run, self._pid, self._child = None, None, None
-        self._offsets, self._partial = {}, {}
+        self._run = None
 
     def _handle_stdout_line(self, raw: bytes) -> None:
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
@@ -333,56 +273,25 @@ class WorkerProcess(QObject):
             self.error_occurred.emit(f"Could not start {' '.join(self.command)}: {self._proc.errorString()}")
 
     # ---- attached: follow the run folder ------------------------------------------------------------------
-    def _read_new_lines(self, path: Path) -> list[bytes]:
-        key = str(path)
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(self._offsets.get(key, 0))
-                chunk = fh.read()
-                self._offsets[key] = fh.tell()
-        except FileNotFoundError:
-            return []
-        data = self._partial.pop(key, b"") + chunk
-        lines = data.split(b"\n")
-        if lines[-1]:
-            self._partial[key] = lines[-1]  # a line still being written: finish it next time
-        return lines[:-1]
-
     @Slot()
     def _on_poll(self) -> None:
         run = self._run
         if run is None:
             return
-        alive = self._pid_alive()  # checked before reading, so nothing written before death is missed
-        for raw in self._read_new_lines(run.events):
+        alive = run.alive()  # checked before reading, so nothing written before death is missed
+        for raw in run.new_event_lines():
             self._handle_stdout_line(raw)
-        for raw in self._read_new_lines(run.root / STDERR_FILE):
+        for raw in run.new_stderr_lines():
             self.stderr_line.emit(raw.decode("utf-8", "replace").rstrip("\r"))
         ended = self._last_event is not None and self._last_event.get("event") == "finished"
         if ended or not alive:
             self._poll.stop()
             self._running = False
             status = str(self._last_event.get("status")) if ended and self._last_event else ""
-            code = self._child.poll() if self._child is not None else None
+            code = run.exit_code()
             if code is None:
                 code = run_status.EXIT_CODES.get(status)
             crashed = not ended or (code is not None and code < 0)
             outcome = ProcessOutcome(code, crashed, self._last_event, list(self._errors))
             self._run = None
             self.finished.emit(outcome)
-
-    def _pid_alive(self) -> bool:
-        if self._child is not None:
-            return self._child.poll() is None
-        if self._pid is None:
-            return False
-        return pid_alive(self._pid)
-
-    def _signal_attached(self, *, kill: bool) -> None:
-        import psutil
-
-        try:
-            proc = psutil.Process(self._pid or -1)
-            proc.kill() if kill else proc.terminate()
-        except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
-            pass  # already gone (the next poll reports it), or not ours to signal

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset, apply_overrides
+from tunedesk.ui.pages.train.help_row import HelpRow
 from tunedesk.ui.style import set_role
-from tunedesk.ui.widgets.help_row import HelpRow
 
 # What a person should see first: the method and the knobs the help texts explain.
 MAIN_FIELDS = (

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from tunedesk.ui.style import set_role
+from tunedesk.ui.widgets.help_label import help_label
 
 
 def _label(name: str) -> str:
@@ -56,9 +57,7 @@ class HelpRow(QWidget):
         self.editor.setAccessibleName(self.label.text())
         self.editor.setAccessibleDescription(help_text)
         layout.addWidget(self.editor)
-        self.help = QLabel(help_text)
-        self.help.setWordWrap(True)
-        set_role(self.help, "help")
+        self.help = help_label(help_text)
         layout.addWidget(self.help)
 
     def _make_editor(self, value: Any, choices: tuple[str, ...]) -> QWidget:

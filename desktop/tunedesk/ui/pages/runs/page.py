@@ -8,21 +8,13 @@ unexpectedly, is offered at start-up in a banner that does not get in the way.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QFile, Qt, QUrl
-from PySide6.QtGui import QColor, QDesktopServices, QShowEvent
+from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
     QMessageBox,
-    QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -32,23 +24,11 @@ from tunedesk.core.paths import runs_dir
 from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import RunLayout, RunSummary, list_runs
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.curves import TrainingCurves
-from tunedesk.ui.style import set_role
+from tunedesk.ui.pages.runs.list_card import RunsListCard
 from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.curves import TrainingCurves
 from tunedesk.ui.widgets.error_banner import ErrorBanner
-
-COLUMNS = ("Run", "Status", "Steps", "Best val loss", "Model", "Date")
-
-
-# A glance down the Status column tells what needs attention.
-STATUS_COLORS = {
-    "running": "#3d6fe0",
-    "paused": "#b7791f",
-    "completed": "#2e9d5b",
-    "early_stopped": "#2e9d5b",
-    "failed": "#d0453b",
-    "crashed": "#d0453b",
-}
+from tunedesk.ui.widgets.page_title import add_page_title
 
 
 class RunsPage(QWidget):
@@ -57,72 +37,40 @@ class RunsPage(QWidget):
         self.state = state
         self.runs: list[RunSummary] = []
         self._offer: RunSummary | None = None  # the run the banner offers to resume / show
+        self._build()
+        self._connect()
+        self.refresh()
+        self._offer_left_runs()
+
+    def _build(self) -> None:
         root = QVBoxLayout(self)
         root.setContentsMargins(28, 22, 28, 22)
         root.setSpacing(14)
-        title = QLabel("Runs")
-        set_role(title, "title")
-        subtitle = QLabel(f"Every training run on this machine, kept in {runs_dir()}.")
-        set_role(subtitle, "subtitle")
+        subtitle = add_page_title(root, "Runs", f"Every training run on this machine, kept in {runs_dir()}.")
         subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        root.addWidget(title)
-        root.addWidget(subtitle)
         self.banner = ErrorBanner()
         self.banner.action_clicked.connect(self._on_banner_action)
         root.addWidget(self.banner)
-
-        actions = QHBoxLayout()
-        self.reopen_button = QPushButton("Open in Train")
-        self.reopen_button.setToolTip("Show this run's settings, curves and samples on the Train page")
-        self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue training from the run's last checkpoint")
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Turn this run into a GGUF model file")
-        self.folder_button = QPushButton("Show folder")
-        self.delete_button = QPushButton("Delete…")
-        self.refresh_button = QPushButton("Refresh")
-        set_role(self.refresh_button, "link")
-        for b in (
-            self.reopen_button,
-            self.resume_button,
-            self.export_button,
-            self.folder_button,
-            self.delete_button,
-        ):
-            actions.addWidget(b)
-        actions.addStretch(1)
-        actions.addWidget(self.refresh_button)
-
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.empty = QLabel("No runs yet. Start one on the Train page.")
-        set_role(self.empty, "subtitle")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-
-        list_card = Card()
-        list_card.body.addLayout(actions)
-        list_card.body.addWidget(self.table, 1)
-        list_card.body.addWidget(self.empty)
+        self.list_card = RunsListCard()
         self.curves_card = Card("Curves", "Select a run to see how its training went.")
         self.curves = TrainingCurves()
         self.curves_card.body.addWidget(self.curves)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(list_card)
+        split.addWidget(self.list_card)
         split.addWidget(self.curves_card)
         split.setSizes([380, 320])
         split.setChildrenCollapsible(False)
         root.addWidget(split, 1)
+        c = self.list_card  # short names for the parts the tests drive
+        self.table, self.empty = c.table, c.empty
+        self.reopen_button, self.resume_button, self.export_button = (
+            c.reopen_button,
+            c.resume_button,
+            c.export_button,
+        )
+        self.folder_button, self.delete_button = c.folder_button, c.delete_button
 
+    def _connect(self) -> None:
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(lambda _index: self.reopen())
         self.reopen_button.clicked.connect(self.reopen)
@@ -130,49 +78,25 @@ class RunsPage(QWidget):
         self.export_button.clicked.connect(self.export)
         self.folder_button.clicked.connect(self.show_folder)
         self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
-        self.refresh_button.clicked.connect(self.refresh)
-        state.training_changed.connect(lambda _t: self.refresh())
-        self.refresh()
-        self._offer_left_runs()
+        self.list_card.refresh_button.clicked.connect(self.refresh)
+        self.state.training_changed.connect(lambda _t: self.refresh())
 
     # ---- list ---------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         selected = self.selected()
         self.runs = list_runs()
-        self.table.setRowCount(len(self.runs))
-        for row, run in enumerate(self.runs):
-            best = f"{run.best_val_loss:.3f}" if run.best_val_loss is not None else "–"
-            steps = (
-                f"{run.step} / {run.total_steps}" if run.total_steps else (str(run.step) if run.step else "–")
-            )
-            values = (
-                run.name,
-                run_status.label(run.status),
-                steps,
-                best,
-                Path(run.model).name or run.model,
-                time.strftime("%d %b %Y, %H:%M", time.localtime(run.created)),
-            )
-            for col, text in enumerate(values):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, str(run.path))
-                if col == 0:
-                    item.setToolTip(str(run.path))
-                if col == 1 and run.status in STATUS_COLORS:
-                    item.setForeground(QColor(STATUS_COLORS[run.status]))
-                self.table.setItem(row, col, item)
-        self.table.setVisible(bool(self.runs))
-        self.empty.setVisible(not self.runs)
+        self.table.show_runs(self.runs)
+        self.list_card.show_empty(not self.runs)
         # Keep the selection across a refresh; otherwise show the newest run's curves straight away.
         if not (selected is not None and self.select(str(selected.path))) and self.runs:
             self.table.selectRow(0)
         self._update_buttons()
 
     def selected(self) -> RunSummary | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows or rows[0].row() >= len(self.runs):
+        row = self.table.selected_row()
+        if row is None or row >= len(self.runs):
             return None
-        return self.runs[rows[0].row()]
+        return self.runs[row]
 
     def select(self, run_dir: str) -> bool:
         for row, run in enumerate(self.runs):
@@ -202,7 +126,7 @@ class RunsPage(QWidget):
         self.resume_button.setEnabled(run is not None and run.resumable and run.status != "new" and not busy)
         self.export_button.setEnabled(run is not None and run.has_adapter)
         self.folder_button.setEnabled(run is not None)
-        self.delete_button.setEnabled(run is not None and run.status not in ("running", "paused"))
+        self.delete_button.setEnabled(run is not None and not run_status.is_active(run.status))
         if busy:
             self.reopen_button.setToolTip("A run is training: wait for it, or cancel it, first.")
         if run is not None and not run.has_adapter:
@@ -233,7 +157,7 @@ class RunsPage(QWidget):
 
     def delete_selected(self, *, confirm: bool = True) -> bool:
         run = self.selected()
-        if run is None or run.status in ("running", "paused"):
+        if run is None or run_status.is_active(run.status):
             return False
         if confirm:
             answer = QMessageBox.question(
@@ -261,7 +185,7 @@ class RunsPage(QWidget):
     # ---- left-over runs -----------------------------------------------------------------------------------
     def _offer_left_runs(self) -> None:
         """At start-up: a run still training in the background, or one that stopped unexpectedly."""
-        running = [r for r in self.runs if r.status in ("running", "paused")]
+        running = [r for r in self.runs if run_status.is_active(r.status)]
         crashed = [r for r in self.runs if r.status == "crashed" and r.resumable]
         if running:
             self._offer = running[0]
@@ -285,7 +209,7 @@ class RunsPage(QWidget):
         self.banner.hide()
         if run is None:
             return
-        if run.status in ("running", "paused"):
+        if run_status.is_active(run.status):
             self.state.request_open(str(run.path))
         else:
             self.state.request_resume(str(run.path))

@@ -3,7 +3,7 @@
 Everything that decides is in the core: the preset and memory estimate come from `tunedesk doctor --json`
 (a subprocess, so torch stays out of this process), the run folder from `runs.create_run`, the training from
 `python -m tunedesk.worker train RUN_DIR`. The worker is started detached so a run can outlive the window;
-the page follows it through WorkerProcess, which reads the run folder (see worker_process.py).
+the page follows it through WorkerProcess, which reads the run folder (see ui/process/worker_process.py).
 """
 
 from __future__ import annotations
@@ -13,21 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.presets.preset import Preset, apply_overrides
 from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import (
     RunConfig,
@@ -39,19 +29,11 @@ from tunedesk.core.runs import (
     worker_alive,
 )
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.curves import TrainingCurves
-from tunedesk.ui.style import set_role
-from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.pages.train.run_monitor import START_TIP, RunMonitor
+from tunedesk.ui.pages.train.settings_panel import TrainSettings
+from tunedesk.ui.process.worker_process import ProcessOutcome, WorkerProcess
 from tunedesk.ui.widgets.error_banner import ErrorBanner
-from tunedesk.ui.widgets.estimate_view import EstimateView
-from tunedesk.ui.widgets.log_view import LogView
-from tunedesk.ui.widgets.preset_form import PresetForm
-from tunedesk.ui.widgets.run_stats import RunStats
-from tunedesk.ui.widgets.samples_view import SamplesView
-from tunedesk.ui.widgets.settings_advisor import Advice, SettingsAdvisor
-from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
-
-ADVICE_DELAY_MS = 700  # wait for the user to stop typing before asking the core for a new estimate
+from tunedesk.ui.widgets.page_title import add_page_title
 
 
 class TrainPage(QWidget):
@@ -66,11 +48,6 @@ class TrainPage(QWidget):
         super().__init__(parent)
         self.state = state
         self.worker = WorkerProcess(self)
-        self.advisor = SettingsAdvisor(self)  # the core's preset + memory estimate, from a subprocess
-        self._advised = False  # the core has answered (or failed to) for the current model and data
-        self._advised_device = "auto"  # the device the core sized the preset for, recorded in the run
-        self._user_fields: dict[str, Any] = {}  # settings the user (or another page) chose: kept on re-advice
-        self._applying_advice = False
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=200)
         self._run_dir = ""  # the run this page shows
         self._started_at = 0.0
@@ -86,80 +63,29 @@ class TrainPage(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(28, 22, 28, 22)
         root.setSpacing(14)
-        title = QLabel("Train")
-        set_role(title, "title")
-        self.subtitle = QLabel()
-        set_role(self.subtitle, "subtitle")
-        root.addWidget(title)
-        root.addWidget(self.subtitle)
+        self.subtitle = add_page_title(root, "Train")  # the model and data, filled in as they change
         self.banner = ErrorBanner()
         self.banner.action_clicked.connect(self._on_banner_action)
         root.addWidget(self.banner)
-
-        settings = Card("Settings", "Chosen for this machine, model and data. Change anything you like.")
-        self.estimate = EstimateView()
-        self.form = PresetForm()
-        settings.body.addWidget(self.estimate)
-        settings.body.addSpacing(6)
-        settings.body.addWidget(self.form)
-        settings.body.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(settings)
-        scroll.setMinimumWidth(330)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-
-        run_card = Card()
-        self.stats = RunStats()
-        buttons = QHBoxLayout()
-        self.start_button = QPushButton("Start training")
-        set_role(self.start_button, "primary")
-        self.start_button.setToolTip("Start a new run with these settings (Ctrl+Return)")
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setToolTip("Pause after this step; nothing is lost (Ctrl+P)")
-        self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue a paused run (Ctrl+R)")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after this step, saving a checkpoint you can continue (Ctrl+.)")
-        for b in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        run_card.body.addLayout(buttons)
-        run_card.body.addWidget(self.stats)
-
-        curves_card = Card("Progress")
-        self.curves = TrainingCurves()
-        curves_card.body.addWidget(self.curves)
-
-        self.tabs = QTabWidget()
-        self.samples = SamplesView()
-        self.log = LogView()
-        self.tabs.addTab(self.samples, "Sample answers")
-        self.tabs.addTab(self.log, "Log")
-        details = Card()
-        details.body.addWidget(self.tabs)
-
-        right = QSplitter(Qt.Orientation.Vertical)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.setSpacing(14)
-        top_layout.addWidget(run_card)
-        top_layout.addWidget(curves_card, 1)
-        right.addWidget(top)
-        right.addWidget(details)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
-        right.setSizes([560, 230])
-        right.setChildrenCollapsible(False)
-
+        self.settings = TrainSettings(self.state)  # the core's advice and the preset form
+        self.monitor = RunMonitor()
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
+        split.addWidget(self.settings)
+        split.addWidget(self.monitor)
         split.setStretchFactor(1, 1)
         split.setSizes([360, 900])
         split.setChildrenCollapsible(False)
         root.addWidget(split, 1)
+        # Short names for the parts the main window and the tests use.
+        self.advisor, self.estimate, self.form = (
+            self.settings.advisor,
+            self.settings.estimate,
+            self.settings.form,
+        )
+        m = self.monitor
+        self.stats, self.curves, self.samples, self.log = m.stats, m.curves, m.samples, m.log
+        self.start_button, self.pause_button = m.start_button, m.pause_button
+        self.resume_button, self.cancel_button = m.resume_button, m.cancel_button
         self._set_running(False)
 
     def _connect(self) -> None:
@@ -167,11 +93,10 @@ class TrainPage(QWidget):
         s.model_changed.connect(self._on_inputs_changed)
         s.data_changed.connect(self._on_inputs_changed)
         s.hardware_changed.connect(self._on_inputs_changed)
-        s.preset_changed.connect(self._on_state_preset)
         s.run_changed.connect(self._on_run_changed)
         s.resume_requested.connect(self.continue_run)
         s.open_requested.connect(lambda run: None if self.worker.is_running() else self.load_run(run))
-        self.form.changed.connect(self._on_form_changed)
+        self.settings.advice_changed.connect(lambda: self._set_running(self.worker.is_running()))
         self.start_button.clicked.connect(self.start_training)
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
@@ -180,68 +105,13 @@ class TrainPage(QWidget):
         self.worker.stderr_line.connect(self._on_stderr)
         self.worker.finished.connect(self._on_worker_finished)
         self.worker.error_occurred.connect(lambda msg: self._fail_to_start(msg))
-        self.advisor.advised.connect(self._on_advice)
-        self._advice_timer = QTimer(self)
-        self._advice_timer.setSingleShot(True)
-        self._advice_timer.setInterval(ADVICE_DELAY_MS)
-        self._advice_timer.timeout.connect(self.request_advice)
 
-    # ---- inputs, preset and estimate ---------------------------------------------------------------------
     def _on_inputs_changed(self, *_: Any) -> None:
         s = self.state
         model = s.model_ref or "no model chosen"
         data = Path(s.data_path).name if s.data_path else "no data chosen"
         self.subtitle.setText(f"Model: {model}   ·   Data: {data}")
-        self._advised = False
-        if s.model_ref and s.data_path:
-            self._advice_timer.start()
-        self._set_running(self.worker.is_running())
-
-    def request_advice(self) -> None:
-        """Ask the core for the preset and memory estimate of this model, data and machine (a subprocess)."""
-        if self.state.model_ref and self.state.data_path:
-            self.estimate.set_busy()
-            self.advisor.request(self.state.model_ref, self.state.data_path, self._user_fields)
-
-    def _on_advice(self, advice: Advice) -> None:
-        self._advised = True
-        self._advised_device = str((advice.estimate or {}).get("device") or "auto")
-        self._set_running(self.worker.is_running())
-        self.estimate.set_estimate(advice.estimate, advice.notes)
-        if advice.error:
-            self.estimate.verdict.setText(f"No memory estimate: {advice.error}")
-        if advice.preset is None or self.worker.is_running():
-            return
-        try:
-            suggested = apply_overrides(
-                Preset.from_dict(advice.preset), self._user_fields, source="your settings"
-            )
-        except TuneDeskError:
-            return
-        self._applying_advice = True
-        try:
-            self.state.set_preset(suggested)
-        finally:
-            self._applying_advice = False
-
-    def _on_state_preset(self, preset: Preset | None) -> None:
-        if preset is None:
-            return
-        if not self._applying_advice:
-            # Another page (or the user here) chose these values: keep them when the advice is renewed.
-            old = self.form.current_base()
-            self._user_fields.update(
-                {k: v for k, v in preset.to_dict().items() if k != "name" and getattr(old, k) != v}
-            )
-        self.form.set_preset(preset)
-
-    def _on_form_changed(self) -> None:
-        try:
-            preset = self.form.preset()
-        except TuneDeskError:
-            return
-        self.state.set_preset(preset)
-        self._advice_timer.start()
+        self.settings.inputs_changed()
 
     # ---- training ----------------------------------------------------------------------------------------
     def is_training(self) -> bool:
@@ -251,7 +121,7 @@ class TrainPage(QWidget):
         """Write a new run folder from the form and start the worker on it. False (and a banner) if not."""
         if self.worker.is_running():
             return False
-        if not self._advised and self.state.model_ref and self.state.data_path:
+        if not self.settings.advised and self.state.model_ref and self.state.data_path:
             self.state.show_status("Still checking what fits this machine: Start is ready in a moment.")
             return False
         if not (self.state.model_ref and self.state.data_path):
@@ -260,12 +130,11 @@ class TrainPage(QWidget):
             )
             return False
         try:
-            preset = self.form.preset()
             config = RunConfig(
                 model=self.state.model_ref,
                 data=self.state.data_path,
-                preset=preset,
-                device=self._advised_device,
+                preset=self.form.preset(),
+                device=self.settings.advised_device,
                 data_sha256=file_sha256(self.state.data_path),
             )
             layout = create_run(config)
@@ -322,17 +191,10 @@ class TrainPage(QWidget):
         layout = RunLayout(Path(run_dir))
         try:
             config = load_config(layout.root)
-            self._applying_advice = True
-            self.state.set_model_ref(config.model)
-            self.state.set_data_path(config.data)
-            self.state.set_preset(config.preset)
-            # The run's own settings stay as they are when the machine's advice is renewed.
-            self._user_fields = {k: v for k, v in config.preset.to_dict().items() if k != "name"}
         except TuneDeskError as err:
             self.banner.show_error(err.message, err.hint)
             return
-        finally:
-            self._applying_advice = False
+        self.settings.adopt_run(config)
         if worker_alive(layout):
             self._show_run(layout.root, [])
             self._started_at = time.monotonic()
@@ -352,10 +214,7 @@ class TrainPage(QWidget):
 
     def _show_run(self, root: Path, history: list[dict[str, Any]]) -> None:
         self._run_dir = str(root)
-        self.curves.clear()
-        self.samples.clear_samples()
-        self.log.clear()
-        self.stats.reset()
+        self.monitor.clear_run()
         self.banner.hide()
         self._stderr_tail.clear()
         for ev in history:
@@ -369,33 +228,15 @@ class TrainPage(QWidget):
     # ---- events -------------------------------------------------------------------------------------------
     def handle_event(self, ev: dict[str, Any]) -> None:
         kind = ev.get("event")
-        self.curves.add_event(ev)
-        self.stats.add_event(ev)
-        self.samples.add_event(ev)
-        if kind == "started":
+        self.monitor.add_event(ev)
+        if kind in ("started", "resumed"):
             self._paused = False
-            resumed = ev.get("resumed_from_step")
-            self.stats.set_state(f"Training (continued from step {resumed})" if resumed else "Training")
-            device = f" on {ev['device']}" if ev.get("device") else ""
-            self.log.append_line(f"Started: {ev.get('total_steps')} steps{device}.")
         elif kind == "paused":
             self._paused = True
-            self.stats.set_state(f"Paused at step {ev.get('step')}")
-        elif kind == "resumed":
-            self._paused = False
-            self.stats.set_state("Training")
-        elif kind == "checkpoint":
-            best = " (best so far)" if ev.get("is_best") else ""
-            self.log.append_line(f"Saved a checkpoint at step {ev.get('step')}{best}.")
-        elif kind == "log":
-            self.log.append_line(str(ev.get("message", "")), str(ev.get("level", "")))
         elif kind == "error":
             self.banner.show_error(
                 str(ev.get("message", "")), str(ev.get("hint") or ""), ev.get("traceback") or ""
             )
-            self.log.append_line(str(ev.get("message", "")), "error")
-        elif kind == "finished":
-            self.stats.set_state(run_status.sentence(str(ev.get("status"))))
         if self.worker.is_running():
             self._set_running(True)
 
@@ -409,7 +250,7 @@ class TrainPage(QWidget):
         self._set_running(False)
         self.state.set_training(False)
         status = outcome.status
-        self.stats.set_state(run_status.sentence(status))
+        self.monitor.show_status(status)
         if status == "crashed" and outcome.error() is None:
             self.banner.show_error(
                 "The training process stopped unexpectedly.",
@@ -427,17 +268,13 @@ class TrainPage(QWidget):
 
     def _set_running(self, running: bool) -> None:
         ready = bool(self.state.model_ref and self.state.data_path)
+        advised = self.settings.advised
         # Wait for the core's choice of settings for this machine before the first start: a run started
         # a moment earlier would train with generic defaults.
-        self.start_button.setEnabled(not running and ready and self._advised)
-        self.start_button.setToolTip(
-            "Choose a model and data first."
-            if not ready
-            else "Checking what fits this machine…"
-            if not self._advised
-            else "Start a new run with these settings (Ctrl+Return)"
+        tip = "Choose a model and data first." if not ready else START_TIP
+        if ready and not advised:
+            tip = "Checking what fits this machine…"
+        self.monitor.set_controls(
+            running=running, paused=self._paused, can_start=not running and ready and advised, start_tip=tip
         )
-        self.pause_button.setEnabled(running and not self._paused)
-        self.resume_button.setEnabled(running and self._paused)
-        self.cancel_button.setEnabled(running)
-        self.form.setEnabled(not running)
+        self.settings.set_training(running)

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
+from tunedesk.ui.process.worker_process import ProcessOutcome, WorkerProcess
 
 
 @dataclass

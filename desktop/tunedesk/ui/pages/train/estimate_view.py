@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from tunedesk.core.formatting import gb as _gb
 from tunedesk.ui.style import set_role
+from tunedesk.ui.widgets.help_label import help_label
 
 
 def _first_number(d: dict[str, Any], *keys: str) -> float | None:
@@ -29,21 +30,15 @@ class EstimateView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.verdict = QLabel("Memory estimate: pick a model and data first.")
-        set_role(self.verdict, "help")
-        self.verdict.setWordWrap(True)
-        self.detail = QLabel()
-        self.detail.setWordWrap(True)
-        set_role(self.detail, "help")
+        self.verdict = help_label("Memory estimate: pick a model and data first.")
+        self.detail = help_label("")
         # The core's reasons for each choice: one click away, so the form stays in view.
         self.why_button = QPushButton("Why these settings?")
         set_role(self.why_button, "link")
         self.why_button.setCheckable(True)
         self.why_button.toggled.connect(lambda shown: self.reasons.setVisible(shown))
         self.why_button.hide()
-        self.reasons = QLabel()
-        self.reasons.setWordWrap(True)
-        set_role(self.reasons, "help")
+        self.reasons = help_label("")
         self.reasons.hide()
         for w in (self.verdict, self.detail, self.why_button, self.reasons):
             layout.addWidget(

@@ -5,21 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QHeaderView, QTableWidgetItem, QWidget
+
+from tunedesk.ui.widgets.read_only_table import ReadOnlyTable
 
 COLUMNS = ("Step", "Prompt", "Expected", "Model's answer")
 
 
-class SamplesView(QTableWidget):
+class SamplesView(ReadOnlyTable):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(list(COLUMNS))
-        self.verticalHeader().hide()
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        super().__init__(COLUMNS, parent)
         self.setWordWrap(True)
-        self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         for col in (1, 2, 3):
