@@ -1,0 +1,119 @@
+"""DPO end to end: SFT then DPO on top (tiny model, the CLI's --from-run), the merge of such a chain, and the
+real starter model learning a preference in 20 steps, then exporting and verifying."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tunedesk.core.launch import cli_command, worker_env
+from tunedesk.core.protocol import PREFERENCE_FIELDS
+from tunedesk.core.runs import RunLayout, load_config
+
+from .train_helpers import file_events, make_run, of, run_worker
+
+pytestmark = pytest.mark.e2e
+
+CHATTY = [
+    "Thanks for reaching out! I'm sorry to hear that.",
+    "Hello! We will look into it soon. Have a nice day!",
+]
+
+
+def write_pairs(chat_jsonl: Path, out: Path) -> Path:
+    """The chat rows as pairs: chosen = the triage line, rejected = a generic chatty answer."""
+    rng = random.Random(0)
+    rows = []
+    for line in chat_jsonl.read_text().splitlines():
+        messages = json.loads(line)["messages"]
+        rejected = {"role": "assistant", "content": rng.choice(CHATTY)}
+        rows.append({"prompt": messages[:-1], "chosen": [messages[-1]], "rejected": [rejected]})
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return out
+
+
+def _cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli_command(*args), capture_output=True, text=True, env=worker_env(), timeout=timeout
+    )
+
+
+def _sft_loss(model_dir: Path, adapter: Path | None, run: Path) -> float:
+    """Mean answer-token loss of the SFT run's validation rows under base (+ adapter)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from tunedesk.core.data.encode import encode_records
+    from tunedesk.core.data.split import load_records
+    from tunedesk.core.training.loss import LossFunction
+    from tunedesk.core.training.model_setup import load_padded_tokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    if adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter)
+    tok = load_padded_tokenizer(model_dir)
+    loss_fn = LossFunction(model.eval(), "lora")
+    examples = encode_records(load_records(run / "data" / "val.jsonl"), tok, 128).examples
+    with torch.no_grad():
+        total, count = loss_fn(loss_fn.collate(examples, tok.pad_token_id))
+    return float(total) / count
+
+
+def test_sft_then_dpo_on_top_and_the_merge_holds_both(
+    tmp_path: Path, tiny_model_dir: Path, chat_jsonl: Path
+) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from tunedesk.core.export.merge import choose_adapter, merge_run
+
+    sft = make_run(tmp_path / "sft", tiny_model_dir, chat_jsonl, max_steps=8, eval_every=4, sample_prompts=0)
+    code, _, _, err = run_worker(sft)
+    assert code == 0, err[-3000:]
+    pairs = write_pairs(chat_jsonl, tmp_path / "pairs.jsonl")
+    dpo = tmp_path / "dpo"
+    proc = _cli(
+        "train", "--from-run", str(sft), "--data", str(pairs), "--preset", "dpo", "--out", str(dpo),
+        "--max-steps", "6", "--set", "eval_every=3", "--set", "sample_prompts=0", "--set", "batch_size=4",
+        "--set", "grad_accum=1", "--set", "learning_rate=1e-3", "--set", "seq_len=128", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    config = load_config(dpo)
+    assert config.model == str(tiny_model_dir) and config.preset.objective == "dpo"
+    assert config.preset.init_adapter == str((sft / "best").resolve())
+    events = file_events(dpo)
+    assert of(events, "started")[0]["objective"] == "dpo"
+    evals = of(events, "eval")
+    # Step 0: the policy is the SFT model, and so is the reference.
+    assert evals[0]["val_loss"] == pytest.approx(math.log(2), abs=1e-4) and evals[0]["reward_margin"] == 0
+    assert evals[0]["perplexity"] is None
+    for event in [*of(events, "step"), *evals]:
+        assert all(isinstance(event[f], float) for f in PREFERENCE_FIELDS), event
+    assert evals[-1]["preference_accuracy"] > 0.5 and evals[-1]["reward_margin"] > 0
+
+    # The DPO run's adapter continued SFT's: it kept what SFT taught (far below the base's loss).
+    base_loss = _sft_loss(tiny_model_dir, None, sft)
+    sft_loss = _sft_loss(tiny_model_dir, sft / "best", sft)
+    dpo_loss = _sft_loss(tiny_model_dir, dpo / "adapter", sft)
+    assert sft_loss < base_loss - 1.0, (base_loss, sft_loss)
+    assert abs(dpo_loss - sft_loss) < 0.5 * (base_loss - sft_loss), (base_loss, sft_loss, dpo_loss)
+
+    # Export's merge of the DPO run is the DPO model itself (SFT + DPO in one adapter).
+    layout = RunLayout(dpo)
+    choice = choose_adapter(layout, "final")
+    merged = merge_run(layout, config, choice, tiny_model_dir, dpo / "export" / "merged", log=lambda _: None)
+    ids = torch.tensor([[1, 200, 300, 400, 500, 600]])
+    plain = AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32).eval()
+    from peft import PeftModel
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    tuned = PeftModel.from_pretrained(base, dpo / "adapter").eval()
+    with torch.no_grad():
+        assert torch.allclose(plain(ids).logits, tuned(ids).logits, atol=1e-4)
