@@ -176,7 +176,9 @@ def run(args: argparse.Namespace) -> int:
     say("[4/4] Asking held-out tickets (never seen in training): tuned GGUF vs the base model...")
     rows = held_out_rows(run_dir, args.eval_rows)
     tuned = answer_rows(exported["gguf_path"], rows)
-    base = answer_rows(starter, rows)
+    # Like with like: the base at the tuned file's quantization when the export made it, else the starter.
+    base_gguf = Path(exported.get("base_gguf_path") or starter)
+    base = answer_rows(base_gguf, rows)
     tuned_ok = sum(is_sample_format(a) for a in tuned)
     base_ok = sum(is_sample_format(a) for a in base)
     ticket = [m for m in rows[0] if m["role"] == "user"][-1]["content"] if rows else ""
@@ -194,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
         "reference": rows[0][-1]["content"] if rows else "",
         "tuned_answer": tuned[0] if tuned else "",
         "base_answer": base[0] if base else "",
+        "base_gguf_path": str(base_gguf),
         "held_out_format": {"rows": len(rows), "tuned": tuned_ok, "base": base_ok},
         "seconds": {
             "train": round(t_train, 1),
@@ -206,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     say("\nHeld-out ticket:\n  " + ticket.replace("\n", "\n  "))
     say(f"\nTuned model ({Path(exported['gguf_path']).name}):\n  {result['tuned_answer']}")
-    say(f"Base model ({starter.name}):\n  {result['base_answer'][:300]}")
+    say(f"Base model ({base_gguf.name}):\n  {result['base_answer'][:300]}")
     say(
         f"\nIn the trained one-line format: tuned {tuned_ok}/{len(rows)} held-out tickets, base {base_ok}/{len(rows)}."
     )

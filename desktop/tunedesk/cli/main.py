@@ -13,6 +13,7 @@ import json
 import sys
 
 from tunedesk import __version__
+from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import WORKER_FLAG
 from tunedesk.core.offline import enforce_offline
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return run_status.EXIT_BAD_INPUT
     try:
         return int(args.func(args) or 0)
     except TuneDeskError as err:
@@ -81,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             print_json({"error": err.to_dict()})
         else:
             print(f"Error: {err}", file=sys.stderr)
-        return 2
+        return run_status.EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
-        return 130
+        return run_status.EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

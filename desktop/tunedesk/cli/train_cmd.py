@@ -251,7 +251,7 @@ def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallb
             proc.kill()
             proc.wait()
     if interrupts.count >= 2:
-        return 130
+        return run_status.EXIT_INTERRUPTED
     if finished is None:
         if not json_mode:
             print(
@@ -260,8 +260,10 @@ def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallb
             )
             print(stream.stderr_tail().rstrip()[-3000:], file=sys.stderr)
             print(f"Its log: {layout.log}. Continue with `tunedesk resume {layout.root}`.", file=sys.stderr)
-        return 1 if proc.returncode in (0, None) else (130 if proc.returncode < 0 else proc.returncode)
+        if proc.returncode in (0, None):
+            return run_status.EXIT_FAILED
+        return run_status.EXIT_INTERRUPTED if proc.returncode < 0 else proc.returncode
     status = finished["status"]
-    if status == "failed" and errored and proc.returncode == 2:
-        return 2
+    if status == "failed" and errored and proc.returncode == run_status.EXIT_BAD_INPUT:
+        return run_status.EXIT_BAD_INPUT
     return run_status.exit_code(status)

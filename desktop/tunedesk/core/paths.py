@@ -58,3 +58,13 @@ def resources_dir() -> Path:
 
 def sample_dataset() -> Path:
     return resources_dir() / "sample_data" / "support_summaries.jsonl"
+
+
+def file_locations() -> list[tuple[str, Path]]:
+    """Where each kind of file is kept, in plain words: for the Help menu and `tunedesk doctor`."""
+    return [
+        ("Everything TuneDesk keeps", data_home()),
+        ("Training runs (settings, progress, checkpoints, adapters, exports)", runs_dir()),
+        ("Base models made trainable, and base models at an export's quantization", models_dir()),
+        ("The starter model and llama.cpp's converter", vendor_dir()),
+    ]

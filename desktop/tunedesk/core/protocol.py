@@ -29,7 +29,9 @@ PREFERENCE_FIELDS = ("reward_margin", "preference_accuracy", "chosen_reward", "r
 # Required fields of each event kind (beyond v, event, t). Optional fields are documented in the comments.
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     # + config_digest, trainable_params, total_params, train_examples, val_examples, train_tokens,
-    #   device, method, resumed_from_step, preset, objective (sft | dpo)
+    #   device, method, resumed_from_step, preset, objective (sft | dpo),
+    #   system_prompt (the training rows' most common system prompt; null: they had none, so the chat
+    #   template's own default is what the model was trained with)
     "started": ("run_dir", "total_steps"),
     # + epoch, learning_rate, grad_norm, tokens_per_second, trained_tokens, elapsed, eta_seconds,
     #   memory_mb, peak_memory_mb, + PREFERENCE_FIELDS for DPO

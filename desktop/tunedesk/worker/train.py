@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
             where={"folder": str(layout.root)},
             traceback=None,
         )
-        return 2
+        return run_status.EXIT_BAD_INPUT
     writer = EventWriter(events_out, layout.events)
     setup_logging(layout, writer)
     write_json_atomic(layout.pid, pid_info())
@@ -115,22 +115,22 @@ def _run(layout: RunLayout, writer: EventWriter) -> int:
         s = recipe.setup(layout.root)
     except TuneDeskError as err:
         report_error(writer, err)
-        return 2
+        return run_status.EXIT_BAD_INPUT
     except (MemoryError, torch.cuda.OutOfMemoryError) as err:
         from tunedesk.core.runs import load_config
 
         device = "cuda" if isinstance(err, torch.cuda.OutOfMemoryError) else "cpu"
         report_error(writer, oom_error(load_config(layout.root).preset, device, err))
-        return 1
+        return run_status.EXIT_FAILED
     except Exception as err:
         report_error(writer, err)
-        return 1
+        return run_status.EXIT_FAILED
     try:
         status = recipe.fit(s, callbacks, control)
     except TuneDeskError as err:
         report_error(writer, err)
-        return 1
+        return run_status.EXIT_FAILED
     except Exception as err:
         report_error(writer, err)
-        return 1
+        return run_status.EXIT_FAILED
     return run_status.exit_code(status)

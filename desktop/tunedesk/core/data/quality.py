@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tunedesk.core.data.encode import encode_records, percentile
+from tunedesk.core.data.formats import format_display_name
 from tunedesk.core.data.loader import load_dataset
 from tunedesk.core.data.records import ERROR, LoadedData, Problem
 
@@ -57,6 +58,7 @@ class QualityReport:
             "path": str(self.path),
             "file_format": self.file_format,
             "data_format": self.data_format,
+            "format_name": format_display_name(self.data_format, self.file_format),
             "total_rows": self.total_rows,
             "usable_rows": self.usable_rows,
             "skipped_rows": self.total_rows - self.usable_rows,
@@ -77,7 +79,7 @@ class QualityReport:
     def to_text(self) -> str:
         lines = [
             f"Dataset: {self.path}",
-            f"Format: {self.data_format} ({self.file_format} file)",
+            f"Format: {format_display_name(self.data_format, self.file_format)} ({self.data_format})",
             f"Rows: {self.usable_rows} usable of {self.total_rows} "
             f"({self.errors} skipped with errors, {self.warnings} warnings)",
         ]

@@ -1,7 +1,7 @@
 """The part of the hardware probe that needs torch: CUDA devices, bitsandbytes 4-bit, Apple MPS, and a
 quick fp32-vs-bf16 matmul benchmark on the CPU.
 
-Runs inside ``python -m tunedesk.worker probe`` (see hardware.py for why in a subprocess). Each step that
+Runs inside ``python -m tunedesk.worker probe`` (see probe.py for why in a subprocess). Each step that
 can fail on a half-working install (a CUDA driver mismatch, a bitsandbytes without kernels for this GPU)
 is caught and written into ``info.notes`` in plain words, so the probe still reports everything else.
 """

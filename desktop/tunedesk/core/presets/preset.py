@@ -1,7 +1,7 @@
 """Training presets: data, not code.
 
 A `Preset` holds every knob of a training run. Shipped presets live in ``resources/presets/*.toml``;
-`select_preset` (in preset_select.py) sizes one to the model, the data and the machine; the caller can
+`select_preset` (in presets/select.py) sizes one to the model, the data and the machine; the caller can
 override any field (``--set lora_r=32``). Each field's ``help`` is the one plain line the GUI shows beside it.
 """
 

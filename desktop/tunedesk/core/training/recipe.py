@@ -155,6 +155,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
             "preset": preset.name,
             "resumed_from_step": s.resumed_from,
             "objective": s.loss_fn.objective,
+            "system_prompt": s.data.system_prompt,
         }
     )
     if s.rng is not None:
