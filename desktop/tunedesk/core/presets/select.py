@@ -261,7 +261,7 @@ def select_preset(
         )
     reasons.append((("learning_rate", "lora_r", "lora_alpha"), why))
 
-    fraction, fraction_why = choose_general_fraction(info)
+    fraction, fraction_why = choose_general_fraction(info, preset.objective)
     preset = replace(preset, general_data_fraction=fraction)
     reasons.append((("general_data_fraction",), fraction_why))
 
