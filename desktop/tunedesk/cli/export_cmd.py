@@ -75,12 +75,18 @@ def format_verification(v: dict[str, Any]) -> str:
     def num(x: Any) -> str:
         return f"{x:.2f}" if isinstance(x, (int, float)) else "n/a"
 
+    def num3(x: Any) -> str:
+        return f"{x:.3f}" if isinstance(x, (int, float)) else "n/a"
+
     return (
+        f"  {v.get('verdict', '')}\n"
         f"  chat template embedded: {'yes' if v.get('chat_template') else 'NO'}; stops at {v.get('end_of_turn_token')}: "
         f"{'yes' if v.get('stops_at_end_of_turn') else 'NO'}\n"
-        f"  agreement with the merged model on {v.get('prompts')} held-out prompts: {pct(v.get('agreement'))} "
-        f"identical answers, {pct(v.get('token_agreement'))} shared tokens\n"
-        f"  perplexity: GGUF {num(v.get('perplexity_gguf'))} vs merged {num(v.get('perplexity_merged'))}"
+        f"  on {v.get('scored_tokens')} held-out answer tokens: KL divergence {num3(v.get('kl_divergence'))} nats, "
+        f"same likeliest token {pct(v.get('top1_agreement'))}, perplexity GGUF {num(v.get('perplexity_gguf'))} "
+        f"vs merged {num(v.get('perplexity_merged'))}\n"
+        f"  greedy answers (information): {pct(v.get('agreement'))} identical to the merged model's on "
+        f"{v.get('prompts')} held-out prompts"
     )
 
 
