@@ -32,8 +32,15 @@ def test_new_metrics_and_missing_keys_degrade_gracefully() -> None:
     new = {"passed": True, "mean_kl": 0.012, "top1_agreement": 0.97, "perplexity_ratio": 1.01, "speed": "x"}
     assert "97 %" in verification_verdict(new)
     figures = {f.name: f for f in verification_figures(new)}
-    assert figures["Same most likely next word (top1 agreement)"].value == "97 %"
+    assert figures["Same most likely next word"].value == "97 %"  # a key verify.py writes: named plainly
     assert figures["Difference in next-word probabilities (mean kl)"].value == "0.012"
     assert figures["Speed"].value == "x" and figures["Speed"].meaning == ""
     assert verification_verdict(None) == "The GGUF file was checked; the figures are under Details."
     assert verification_figures({"passed": True, "top1": None})[0].value == "not measured"
+
+
+def test_a_failed_check_says_why_in_the_sentence() -> None:
+    failed = {"passed": False, "verdict": "KL divergence 0.9 nats, more than the 0.1 allowed for q8_0"}
+    sentence = verification_verdict(failed)
+    assert "set aside" in sentence and "0.1 allowed for q8_0" in sentence
+    assert all(f.name != "Verdict" for f in verification_figures(failed))
