@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from tunedesk.core.faults import in_step, maybe_crash
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, RunLayout, load_config
 from tunedesk.core.training import checkpoints as ckpt
@@ -27,7 +28,6 @@ from tunedesk.core.training.batching import BatchPlan, collate
 from tunedesk.core.training.callbacks import TrainingCallback
 from tunedesk.core.training.clock import TrainingClock
 from tunedesk.core.training.control import Control
-from tunedesk.core.training.faults import maybe_crash, maybe_raise_oom
 from tunedesk.core.training.loss import LossFunction, autocast, perplexity, sample_answers, validation_loss
 from tunedesk.core.training.model_setup import (
     Precision,
@@ -40,7 +40,9 @@ from tunedesk.core.training.model_setup import (
 )
 from tunedesk.core.training.prepare import PreparedData, prepare_data
 from tunedesk.core.training.resources import memory_mb, oom_error, unavailable_hint
+from tunedesk.core.training.resume import restore_newest_good
 from tunedesk.core.training.schedule import lr_multiplier
+from tunedesk.core.training.write_guard import run_folder_writes
 
 log = logging.getLogger("tunedesk.training")
 
@@ -95,8 +97,8 @@ def setup(run_dir: str | Path) -> Setup:
     state = ckpt.TrainerState(total_steps=total_steps)
     rng = None
     if resume_dir is not None:
-        state, rng = ckpt.restore(
-            resume_dir, model, optimizer, scheduler, scaler, full=preset.method == "full"
+        state, rng, resume_dir = restore_newest_good(
+            layout, model, optimizer, scheduler, scaler, full=preset.method == "full"
         )
         if state.total_steps != total_steps:
             log.warning(
@@ -228,7 +230,7 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
     lr = s.optimizer.param_groups[0]["lr"]
     loss_total = 0.0
     try:
-        maybe_raise_oom(state.step + 1)
+        in_step(state.step + 1)
         for batch in batches:
             batch = batch.to(s.precision.device)
             with autocast(s.precision):
@@ -277,6 +279,7 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
     val_loss = validation_loss(
         s.loss_fn, s.data.val, preset.batch_size, s.tokenizer.pad_token_id, s.precision
     )
+    maybe_crash("crash_in_validation", state.step)
     samples = []
 
     def cancelled() -> bool:
@@ -314,10 +317,11 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
 
 def _save(s: Setup, callback: TrainingCallback, is_best: bool, clock: TrainingClock) -> Path:
     s.state.elapsed = clock.total()
-    path = ckpt.save_checkpoint(s.layout, s.model, s.optimizer, s.scheduler, s.state, s.scaler)
-    if is_best:
-        ckpt.copy_best(s.layout, path)
-    ckpt.prune(s.layout, s.preset.keep_checkpoints, s.state.best_step)
+    with run_folder_writes(s.layout, f"saving the checkpoint of step {s.state.step}"):
+        path = ckpt.save_checkpoint(s.layout, s.model, s.optimizer, s.scheduler, s.state, s.scaler)
+        if is_best:
+            ckpt.copy_best(s.layout, path)
+        ckpt.prune(s.layout, s.preset.keep_checkpoints, s.state.best_step)
     callback.on_checkpoint({"step": s.state.step, "path": str(path), "is_best": is_best})
     return path
 
@@ -330,7 +334,8 @@ def _save_final_adapter(s: Setup) -> Path:
 
     tmp = s.layout.root / ".adapter.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    s.model.save_pretrained(tmp, safe_serialization=True)
-    s.tokenizer.save_pretrained(tmp)
-    replace_dir_atomic(tmp, s.layout.adapter)
+    with run_folder_writes(s.layout, "saving the final adapter"):
+        s.model.save_pretrained(tmp, safe_serialization=True)
+        s.tokenizer.save_pretrained(tmp)
+        replace_dir_atomic(tmp, s.layout.adapter)
     return s.layout.adapter
