@@ -106,6 +106,7 @@ def _run(layout: RunLayout, writer: EventWriter) -> int:
     from tunedesk.core.training import recipe
     from tunedesk.core.training.callbacks import CallbackList, EventCallback, LogCallback
     from tunedesk.core.training.control import Control
+    from tunedesk.core.training.power import keep_awake
     from tunedesk.core.training.resources import oom_error
 
     control = Control(layout.control, sys.stdin)
@@ -126,7 +127,8 @@ def _run(layout: RunLayout, writer: EventWriter) -> int:
         report_error(writer, err)
         return 1
     try:
-        status = recipe.fit(s, callbacks, control)
+        with keep_awake(s.preset.prevent_sleep, f"TuneDesk is training {layout.root.name}"):
+            status = recipe.fit(s, callbacks, control)
     except TuneDeskError as err:
         report_error(writer, err)
         return 1

@@ -95,6 +95,10 @@ class Preset:
     )
     sample_max_tokens: int = _f(64, "Length limit of those sample answers.")
     seed: int = _f(42, "Fixes the shuffling and initialisation so a run can be repeated exactly.")
+    prevent_sleep: bool = _f(True, "Keep the computer from going to sleep while this run trains.")
+    pause_on_battery_below: int = _f(
+        20, "On battery below this percentage, save a checkpoint and pause until plugged in (0: never)."
+    )
 
     # ---- conversion helpers -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -133,6 +137,7 @@ class Preset:
             (0 <= self.val_fraction < 0.9, "val_fraction", "must be between 0 and 0.9"),
             (self.keep_checkpoints >= 1, "keep_checkpoints", "must be at least 1"),
             (0 <= self.general_data_fraction < 1, "general_data_fraction", "must be between 0 and 1"),
+            (0 <= self.pause_on_battery_below <= 100, "pause_on_battery_below", "must be 0 to 100 (percent)"),
         ]
         for ok, name, why in checks:
             if not ok:

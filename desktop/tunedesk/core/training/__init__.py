@@ -11,6 +11,7 @@ small pieces it stands on.
     callbacks.py    how the trainer reports: the JSON-lines writer and the console line are two callbacks
     prepare.py      the run's data split (stored once), encoding, counting
     clock.py        training time across resumes and pauses, tokens/s, ETA
+    power.py        keeping the computer awake while training; pausing on a low battery until plugged in
     resources.py    memory readings; the out-of-memory and method-unavailable errors and their hints
     write_guard.py  saves into a run folder that was deleted, filled up or made read-only: clear errors
     console.py      the CLI's live progress line (a callback over the worker's events)

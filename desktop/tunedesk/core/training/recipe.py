@@ -38,6 +38,7 @@ from tunedesk.core.training.model_setup import (
     pick_device,
     pick_precision,
 )
+from tunedesk.core.training.power import PowerWatch
 from tunedesk.core.training.prepare import PreparedData, prepare_data
 from tunedesk.core.training.resources import memory_mb, oom_error, unavailable_hint
 from tunedesk.core.training.resume import restore_newest_good
@@ -166,8 +167,18 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     status = "completed"
     saved_step = s.resumed_from if s.resumed_from is not None else -1
     s.model.train()
+    power = PowerWatch(preset.pause_on_battery_below)
     while state.step < s.total_steps:
         control.poll()
+        if power.battery_low():  # checkpoint first: a flat battery must not cost the steps since the last one
+            if state.step != saved_step and state.step > 0:
+                _save(s, callback, False, clock)
+                saved_step = state.step
+            callback.on_pause({"step": state.step, "reason": "battery"})
+            with clock.paused():
+                power.wait_for_mains(control)
+            if not control.cancelled:
+                callback.on_resume({"step": state.step, "reason": "mains_power"})
         if control.paused:
             callback.on_pause({"step": state.step})
             with clock.paused():
