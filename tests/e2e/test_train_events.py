@@ -87,6 +87,14 @@ def test_complete_run_events_and_folder(tmp_path: Path, tiny_model_dir: Path, ch
     val = (run / "data" / "val.jsonl").read_text().splitlines()
     assert len(train) + len(val) == 48 and started["val_examples"] == len(val)
     assert {json.loads(x)["line"] for x in train}.isdisjoint(json.loads(x)["line"] for x in val)
+    # The run remembers the system prompt it trained with: in its started event and beside its split.
+    assert started["system_prompt"] == "Summarize the ticket in one triage line."
+    stored = json.loads((run / "data" / "system_prompt.json").read_text())
+    assert stored == {
+        "system_prompt": started["system_prompt"],
+        "rows_with_it": len(train),
+        "rows": len(train),
+    }
     # The best checkpoint holds the weights of the best check; no optimizer (it is for export).
     best_state = json.loads((run / "best" / "trainer_state.json").read_text())
     assert best_state["step"] == best["step"] and not (run / "best" / "optimizer.pt").exists()

@@ -126,3 +126,19 @@ def test_importing_the_package_does_not_import_llama_cpp() -> None:
     code = "import sys, tunedesk.core.chat; print('llama_cpp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_gguf_with_a_companion_defaults_to_its_training_prompt(starter_gguf: Path, tmp_path: Path) -> None:
+    from tunedesk.core.chat.companion import GgufCompanion, read_companion, write_companion
+
+    gguf = tmp_path / "tuned-q8_0.gguf"
+    gguf.symlink_to(starter_gguf)
+    assert read_companion(gguf) is None and ChatEngine(gguf, n_ctx=256).system_prompt is None
+    write_companion(gguf, GgufCompanion(system_prompt="Answer in one line.", quant="q8_0"))
+    assert (tmp_path / "tuned-q8_0.chat.json").is_file()
+    engine = ChatEngine(gguf, n_ctx=256)
+    assert engine.system_prompt == engine.trained_system_prompt == "Answer in one line."
+    assert ChatEngine(gguf, n_ctx=256, system_prompt="Be terse.").system_prompt == "Be terse."
+    assert ChatEngine(gguf, n_ctx=256, system_prompt="").system_prompt is None  # the template's own
+    (tmp_path / "tuned-q8_0.chat.json").write_text("[1, 2")  # damaged: chat still opens, without defaults
+    assert read_companion(gguf) is None and ChatEngine(gguf, n_ctx=256).system_prompt is None

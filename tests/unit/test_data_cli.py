@@ -65,3 +65,21 @@ def test_bad_file_with_json_gives_an_error_object(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     error = json.loads(proc.stdout)["error"]
     assert error["kind"] == "bad_data" and error["where"]["file"] == str(path) and error["hint"]
+
+
+def test_inspect_with_a_model_cuts_where_training_would() -> None:
+    """The Data page's histogram cut-off is the Train page's sequence length: both come from advise()."""
+    from tunedesk.core.hardware.info import HardwareInfo
+    from tunedesk.core.models.info import model_info
+    from tunedesk.core.models.source import resolve_model
+    from tunedesk.core.presets.advise import advise, measure_data
+
+    proc = tunedesk("data", "inspect", str(sample_dataset()), "--model", "starter", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    source = resolve_model("starter")
+    info = model_info(source)
+    hw = HardwareInfo(cpu_physical_cores=2, cpu_fp32_gflops=160, ram_total_mb=16384, ram_available_mb=12000)
+    train_page = advise(hw, info, measure_data(sample_dataset(), source, info)).preset
+    assert report["seq_len"] == train_page.seq_len != 512
+    assert report["format_name"] == "Chat conversations in a JSON Lines file"

@@ -173,3 +173,18 @@ def test_utf16_csv_from_windows(tmp_path: Path) -> None:
     path.write_bytes("prompt,completion\r\nCafé?,Oui\r\n".encode("utf-16"))
     data = load_dataset(path)
     assert data.problems == [] and data.records[0].messages[0]["content"] == "Café?"
+
+
+def test_every_format_has_a_plain_name(tmp_path) -> None:
+    from tunedesk.core.data import DATA_FORMATS, inspect_dataset
+    from tunedesk.core.data.formats import FORMAT_NAMES, format_display_name
+
+    assert set(FORMAT_NAMES) == set(DATA_FORMATS)
+    assert format_display_name("openai_chat", "jsonl") == "Chat conversations in a JSON Lines file"
+    assert format_display_name("text") == "Plain text"
+    assert format_display_name("new_kind", "xml") == "New kind in a xml file"  # unknown ids still read
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"prompt": "2+2?", "completion": "4"}\n', encoding="utf-8")
+    report = inspect_dataset(path)
+    assert report.to_dict()["format_name"] == "Prompts with completions in a JSON Lines file"
+    assert "Format: Prompts with completions in a JSON Lines file" in report.to_text()

@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tunedesk.core.data.split import load_records
+from tunedesk.core.data.system_prompt import save_system_prompt
 from tunedesk.core.paths import sample_dataset
 from tunedesk.core.runs import RunConfig, RunLayout, create_run
 
 
 def make_run(root: Path, base_dir: Path, *, adapter: str | None = "adapter", val_rows: int = 6) -> RunLayout:
-    """A run folder: config.json, data/val.jsonl from the sample data, and a LoRA adapter saved by peft.
+    """A run folder: config.json, data/val.jsonl from the sample data (and its system prompt, as training
+    stores it), and a LoRA adapter saved by peft.
 
     init_lora_weights=False makes the adapter non-zero, so merging visibly changes the weights.
     """
@@ -28,6 +31,7 @@ def make_run(root: Path, base_dir: Path, *, adapter: str | None = "adapter", val
     with open(layout.data / "val.jsonl", "w", encoding="utf-8") as fh:
         for i, row in enumerate(rows):
             fh.write(json.dumps({"line": i + 1, "kind": "chat", **row}) + "\n")
+    save_system_prompt(layout.data, load_records(layout.data / "val.jsonl"))  # as training does
     if adapter:
         torch.manual_seed(1)
         model = AutoModelForCausalLM.from_pretrained(base_dir)

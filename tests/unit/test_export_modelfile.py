@@ -70,3 +70,12 @@ def test_untranslatable_template_is_left_to_ollama() -> None:
     text, facts = modelfile_text("m.gguf", template, ["<eot>"])
     assert not facts["template_translated"]
     assert "TEMPLATE" not in text.replace("template could not", "") and "FROM ./m.gguf" in text
+
+
+def test_the_usage_note_does_not_ask_to_move_a_file_already_in_place(tmp_path) -> None:
+    from tunedesk.core.export.modelfile import usage_note
+
+    note = usage_note(tmp_path / "Modelfile", tmp_path / "run-q8_0.gguf")
+    assert "already beside run-q8_0.gguf" in note and "save it next to" not in note
+    elsewhere = usage_note(tmp_path / "other" / "Modelfile", tmp_path / "run-q8_0.gguf")
+    assert "put it beside run-q8_0.gguf" in elsewhere

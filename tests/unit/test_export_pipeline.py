@@ -11,8 +11,12 @@ from safetensors.torch import load_file
 from tests.unit.test_export_helpers import make_run
 
 from tunedesk.core.chat import ChatEngine
+from tunedesk.core.chat.companion import read_companion
+from tunedesk.core.export.same_quant_base import same_quant_base, same_quant_base_path
 from tunedesk.core.export.verify import verify_gguf
 from tunedesk.core.launch import worker_command, worker_env
+from tunedesk.core.models.info import model_info
+from tunedesk.core.models.source import resolve_model
 from tunedesk.core.protocol import decode
 
 
@@ -37,7 +41,9 @@ def test_stages_in_order_then_finished(exported: dict) -> None:
         for e in exported["events"]
         if e["event"] == "stage" and e["status"] != "running"
     ]
-    assert stages == [("merge", "done"), ("convert", "done"), ("quantize", "done"), ("verify", "done")]
+    assert stages == [
+        ("merge", "done"), ("convert", "done"), ("quantize", "done"), ("verify", "done"), ("base", "done"),
+    ]  # fmt: skip
     finished = exported["events"][-1]
     assert finished["event"] == "finished" and finished["status"] == "completed"
     assert finished["verification"]["passed"] and finished["verification"]["chat_template"]
@@ -91,3 +97,34 @@ def test_verification_rejects_a_different_model(exported: dict, starter_gguf: Pa
     )
     assert not report.passed
     assert any("perplexity" in f or "share only" in f for f in report.failures)
+
+
+SAMPLE_SYSTEM = "You triage customer support tickets for Northwind Office Supply."
+
+
+def test_the_training_system_prompt_reaches_the_modelfile_and_chat(exported: dict) -> None:
+    finished = exported["events"][-1]
+    assert finished["system_prompt"] == SAMPLE_SYSTEM
+    modelfile = Path(finished["modelfile_path"]).read_text()
+    # The run's prompt, not the base model's own ("You are a helpful AI assistant named SmolLM...").
+    assert f'SYSTEM """{SAMPLE_SYSTEM}"""' in modelfile and "SmolLM" not in modelfile
+    companion = read_companion(finished["gguf_path"])
+    assert companion is not None and companion.system_prompt == SAMPLE_SYSTEM
+    assert companion.run_dir == str(exported["layout"].root) and companion.quant == "f16"
+    engine = ChatEngine(finished["gguf_path"], n_ctx=256)
+    assert engine.system_prompt == engine.trained_system_prompt == SAMPLE_SYSTEM
+    assert engine.messages("hi")[0] == {"role": "system", "content": SAMPLE_SYSTEM}
+    assert ChatEngine(finished["gguf_path"], n_ctx=256, system_prompt="").system_prompt is None
+
+
+def test_the_base_is_written_at_the_same_quantization_once(exported: dict, tiny_model_dir: Path) -> None:
+    finished = exported["events"][-1]
+    base = Path(finished["base_gguf_path"])
+    assert read_companion(finished["gguf_path"]).base_gguf == str(base)
+    assert base == same_quant_base_path(tiny_model_dir, "f16")
+    assert (
+        model_info(resolve_model(str(base))).dtype == model_info(resolve_model(finished["gguf_path"])).dtype
+    )
+    made_at = base.stat().st_mtime_ns
+    assert same_quant_base(tiny_model_dir, "f16", log=lambda _m: None) == (base, False)  # cached
+    assert base.stat().st_mtime_ns == made_at

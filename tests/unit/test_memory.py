@@ -6,39 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from tunedesk.core.models.info import ModelInfo
 from tunedesk.core.presets.memory import CONSTANTS, estimate_memory, lora_params
 from tunedesk.core.presets.preset import Preset
 
-# SmolLM2-135M as model_info reads it from the starter GGUF (test_models checks those numbers).
-SMOL = ModelInfo(
-    name="SmolLM2-135M",
-    architecture="LlamaForCausalLM",
-    num_layers=30,
-    hidden_size=576,
-    num_heads=9,
-    num_kv_heads=3,
-    head_dim=64,
-    intermediate_size=1536,
-    vocab_size=49152,
-    max_positions=8192,
-    params=134_515_008,
-    tied_embeddings=True,
-)
-# Llama-2-7B's published config.
-LLAMA7B = ModelInfo(
-    name="Llama-2-7b",
-    architecture="LlamaForCausalLM",
-    num_layers=32,
-    hidden_size=4096,
-    num_heads=32,
-    num_kv_heads=32,
-    head_dim=128,
-    intermediate_size=11008,
-    vocab_size=32000,
-    max_positions=4096,
-    params=6_738_415_616,
-)
+from .fakes import LLAMA7B, SMOL
 
 
 def test_lora_parameter_count_matches_peft() -> None:

@@ -180,3 +180,19 @@ def test_exportability_is_read_from_the_converter_source(tmp_path: Path) -> None
         "@other.register('Nope')\nclass N: pass\n"
     )
     assert parse_registered(src) == {"TextA", "TextB"}
+
+
+def test_the_starter_is_listed_once_other_dequantized_copies_stay(
+    starter_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunedesk.core.models.source import SOURCE_MARKER
+
+    monkeypatch.setenv("TUNEDESK_MODELS", str(tmp_path / "models"))
+    for name, gguf in (("starter-copy", starter_gguf), ("other-copy", tmp_path / "mine.Q8_0.gguf")):
+        folder = tmp_path / "models" / name
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+        (folder / SOURCE_MARKER).write_text(json.dumps({"gguf": str(gguf), "name": name}))
+    listed = list_local_models()
+    assert [m.kind for m in listed].count("starter") == 1
+    assert [m.path.name for m in listed if m.kind == "dequantized"] == ["other-copy"]

@@ -42,7 +42,10 @@ def test_materialize_starter_then_reload_without_gguf_file() -> None:
     # The folder is a model like any other: resolvable by path and listed for the picker.
     assert resolve_model(str(folder)).kind == "dequantized"
     assert resolve_model(folder.name).path == folder  # by the name the picker shows
-    assert any(m.kind == "dequantized" and m.path == folder for m in list_local_models())
+    # ...but the picker lists the starter once: its de-quantized copy is how it trains, not another model.
+    listed = list_local_models()
+    assert not any(m.path == folder for m in listed)
+    assert [m.kind for m in listed].count("starter") == 1
 
 
 def test_folder_sources_are_used_in_place(tiny_model_dir: Path) -> None:

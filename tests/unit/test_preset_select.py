@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.hardware.info import CudaDevice, HardwareInfo
 from tunedesk.core.models.info import ModelInfo, model_info
 from tunedesk.core.models.source import resolve_model
 from tunedesk.core.presets.select import (
@@ -20,21 +19,8 @@ from tunedesk.core.presets.select import (
     select_preset,
 )
 
-LLAMA7B = ModelInfo(
-    name="Llama-2-7b",
-    architecture="LlamaForCausalLM",
-    num_layers=32,
-    hidden_size=4096,
-    num_heads=32,
-    num_kv_heads=32,
-    head_dim=128,
-    intermediate_size=11008,
-    vocab_size=32000,
-    max_positions=4096,
-    params=6_738_415_616,
-    has_chat_template=True,
-    exportable=True,
-)
+from .fakes import LLAMA7B, gpu, hardware
+
 CHAT_ROWS = DataStats(
     n_examples=240, p95_tokens=127, max_tokens=136, total_tokens=26_253, supervised_tokens=6_000
 )
@@ -45,22 +31,7 @@ def smol() -> ModelInfo:
     return model_info(resolve_model("starter"))  # the real starter's numbers, read from its GGUF
 
 
-def _hw(**kw: object) -> HardwareInfo:
-    base = dict(
-        cpu_physical_cores=8,
-        cpu_logical_cores=16,
-        ram_total_mb=32_768,
-        ram_available_mb=24_000,
-        cpu_fp32_gflops=157.0,
-        cpu_bf16_gflops=47.0,
-        disk_free_mb=200_000,
-    )
-    return HardwareInfo(**{**base, **kw})  # type: ignore[arg-type]
-
-
-def _gpu(gb: float, cap: str = "8.6", bf16: bool = True) -> CudaDevice:
-    return CudaDevice(0, f"Test GPU {gb:g} GB", gb * 1024, gb * 1024 - 300, cap, bf16)
-
+_hw, _gpu = hardware, gpu  # short names: the tables below read better
 
 CPU = _hw()
 CPU_AMX = _hw(cpu_fp32_gflops=336.0, cpu_bf16_gflops=1205.0)
@@ -150,7 +121,7 @@ def test_7b_on_big_gpu_is_16_bit_lora() -> None:
 
 
 def test_gpu_busy_at_probe_time_is_a_warning_not_a_different_choice(smol: ModelInfo) -> None:
-    busy = _hw(cuda=[CudaDevice(0, "RTX", 24_576, 6_000, "8.9", True)], bnb_4bit=True)
+    busy = _hw(cuda=[replace(gpu(24, "8.9"), free_mb=6_000)], bnb_4bit=True)
     sel = select_preset(busy, LLAMA7B, CHAT_ROWS)
     assert sel.preset.method == select_preset(GPU_24_BNB, LLAMA7B, CHAT_ROWS).preset.method
     assert any("Other programs were using" in w for w in sel.warnings)

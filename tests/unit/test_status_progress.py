@@ -67,3 +67,13 @@ def test_console_line_renders_the_progress_model() -> None:
     text = out.getvalue()
     assert "step 1/4" in text and "ETA 1 min 05 s" in text
     assert "Training finished after 4 steps (1 min 10 s)." in text
+
+
+def test_best_so_far_shows_the_step_0_score_until_a_trained_step_has_one() -> None:
+    p = RunProgress()
+    p.on_start({"total_steps": 10})
+    assert p.best_so_far is None
+    p.on_eval({"step": 0, "val_loss": 2.5, "best_val_loss": None})  # the trainer's best counts trained steps
+    assert (p.best_val_loss, p.best_so_far) == (None, 2.5)
+    p.on_eval({"step": 5, "val_loss": 2.7, "best_val_loss": 2.7})
+    assert p.best_so_far == 2.7  # the trained model's best, even when the untrained score was lower

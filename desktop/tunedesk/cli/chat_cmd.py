@@ -11,7 +11,12 @@ from tunedesk.cli.main import add_json_flag, print_json
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chat", help="chat with a GGUF model (e.g. one made by `tunedesk export`)")
     p.add_argument("model", metavar="MODEL.gguf", help="the GGUF file")
-    p.add_argument("--system", default=None, help="system prompt (default: the model's own, if any)")
+    p.add_argument(
+        "--system",
+        default=None,
+        help="system prompt (default: the one the run trained with, for a GGUF exported by TuneDesk; else the "
+        "model's own). --system '' uses the model's own",
+    )
     p.add_argument("--prompt", default=None, help="ask one question and exit")
     p.add_argument(
         "--temperature", type=float, default=0.7, help="0 = always the most likely word (default 0.7)"
@@ -60,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         f"Chatting with {engine.model_path.name}. /reset forgets the conversation, /exit quits.",
         file=sys.stderr,
     )
+    if engine.system_prompt and engine.system_prompt == engine.trained_system_prompt:
+        print(f"System prompt (the one it was trained with): {engine.system_prompt}", file=sys.stderr)
     while True:
         try:
             text = input("> ").strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.core import status as run_status
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +22,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     inspect.add_argument(
         "--model", help="count tokens with this model's tokenizer: 'starter', a folder or a .gguf"
     )
-    inspect.add_argument("--seq-len", type=int, default=None, help="report rows longer than this many tokens")
+    inspect.add_argument(
+        "--seq-len",
+        type=int,
+        default=None,
+        help="report rows longer than this many tokens (default with --model: what training would choose)",
+    )
     inspect.add_argument(
         "--drop-long", action="store_true", help="count rows longer than --seq-len as dropped"
     )
@@ -31,7 +37,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
-    return 2
+    return run_status.EXIT_BAD_INPUT
+
+
+def _advised_seq_len(path: str, model: str) -> int:
+    """The sequence length training would choose for this data (core.presets.advise), so "longer than" and the
+    histogram's cut-off match the Train page."""
+    from tunedesk.core.models.info import model_info
+    from tunedesk.core.models.source import resolve_model
+    from tunedesk.core.presets.advise import advised_seq_len, measure_data
+
+    source = resolve_model(model)
+    info = model_info(source)
+    return advised_seq_len(info, measure_data(path, source, info).stats)
 
 
 def run_inspect(args: argparse.Namespace) -> int:
@@ -45,6 +63,8 @@ def run_inspect(args: argparse.Namespace) -> int:
         from tunedesk.core.models.cache import load_tokenizer  # slow import (transformers): only when asked
 
         tokenizer = load_tokenizer(args.model)
+        if args.seq_len is None:
+            args.seq_len = _advised_seq_len(args.file, args.model)
     report = inspect_dataset(args.file, tokenizer=tokenizer, seq_len=args.seq_len, drop_long=args.drop_long)
     if args.json:
         print_json(report.to_dict())

@@ -1,6 +1,6 @@
 """`tunedesk doctor [--model M] [--data F] [--json]`: what this machine can do, and what TuneDesk would choose.
 
-Without options it shows the hardware (from the cached probe, see core/hardware.py) and whether the
+Without options it shows the hardware (from the cached probe, see core/hardware/probe.py) and whether the
 converter and starter model are installed. With ``--model`` it adds the model's facts and the preset that
 `select_preset` picks, with its reasons and memory estimate; ``--data`` sizes that choice to the data.
 

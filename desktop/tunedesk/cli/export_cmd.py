@@ -11,7 +11,9 @@ from tunedesk.cli.main import add_json_flag, print_json
 from tunedesk.core.export.quants import QUANT_NAMES
 from tunedesk.core.launch import worker_command
 
-STAGE_NAMES = {"merge": "Merge", "convert": "Convert", "quantize": "Quantize", "verify": "Verify"}
+STAGE_NAMES = {
+    "merge": "Merge", "convert": "Convert", "quantize": "Quantize", "verify": "Verify", "base": "Base model",
+}  # fmt: skip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -69,19 +71,13 @@ def _print_event(ev: dict[str, Any]) -> None:
 
 
 def format_verification(v: dict[str, Any]) -> str:
-    def pct(x: Any) -> str:
-        return f"{x:.0%}" if isinstance(x, (int, float)) else "n/a"
+    """The verdict in one sentence, then each figure with what it means (core.export.verdict)."""
+    from tunedesk.core.export.verdict import verification_figures, verification_verdict
 
-    def num(x: Any) -> str:
-        return f"{x:.2f}" if isinstance(x, (int, float)) else "n/a"
-
-    return (
-        f"  chat template embedded: {'yes' if v.get('chat_template') else 'NO'}; stops at {v.get('end_of_turn_token')}: "
-        f"{'yes' if v.get('stops_at_end_of_turn') else 'NO'}\n"
-        f"  agreement with the merged model on {v.get('prompts')} held-out prompts: {pct(v.get('agreement'))} "
-        f"identical answers, {pct(v.get('token_agreement'))} shared tokens\n"
-        f"  perplexity: GGUF {num(v.get('perplexity_gguf'))} vs merged {num(v.get('perplexity_merged'))}"
-    )
+    lines = [verification_verdict(v)]
+    for f in verification_figures(v):
+        lines.append(f"  {f.name}: {f.value}" + (f"  ({f.meaning})" if f.meaning else ""))
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,7 +102,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nGGUF file:  {finished['gguf_path']}")
         print(f"Modelfile:  {finished['modelfile_path']}  (ollama create my-model -f Modelfile)")
         print(f"Merged HF:  {finished['merged_path']}")
-        print("Verification passed:\n" + format_verification(finished.get("verification") or {}))
+        if finished.get("system_prompt"):
+            print(
+                f"System prompt (from the training data, used by Modelfile and chat): {finished['system_prompt']}"
+            )
+        if finished.get("base_gguf_path"):
+            print(f"Base model at the same quantization, to compare with: {finished['base_gguf_path']}")
+        print("Verification:\n" + format_verification(finished.get("verification") or {}))
     elif not errors:
         print(f"The export ended without a result (exit status {rc}).", file=sys.stderr)
     return rc

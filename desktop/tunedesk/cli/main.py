@@ -13,8 +13,9 @@ import json
 import sys
 
 from tunedesk import __version__
+from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.launch import WORKER_FLAG
+from tunedesk.core.launch import SCRIPT_FLAG, WORKER_FLAG, run_script
 from tunedesk.core.offline import enforce_offline
 
 # subcommand -> module in tunedesk.cli
@@ -28,6 +29,8 @@ SUBCOMMANDS = {
     "export": "export_cmd",
     "chat": "chat_cmd",
     "demo": "demo_cmd",
+    "report": "report_cmd",
+    "self-test": "selftest_cmd",
 }
 
 
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         from tunedesk.worker.__main__ import main as worker_main
 
         return worker_main(argv[1:])
+    if argv and argv[0] == SCRIPT_FLAG and len(argv) > 1:
+        return run_script(argv[1], argv[2:])  # the converter, in a frozen bundle (core/launch.py)
     if not argv:
         from tunedesk.ui.app import main as gui_main
 
@@ -73,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return run_status.EXIT_BAD_INPUT
     try:
         return int(args.func(args) or 0)
     except TuneDeskError as err:
@@ -81,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             print_json({"error": err.to_dict()})
         else:
             print(f"Error: {err}", file=sys.stderr)
-        return 2
+        return run_status.EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
-        return 130
+        return run_status.EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import IO, Any
 from tunedesk.core import status as run_status
 from tunedesk.core.formatting import duration
 from tunedesk.core.formatting import number as _num
+from tunedesk.core.report.verdict import forgetting_verdict
 from tunedesk.core.training.callbacks import TrainingCallback
 from tunedesk.core.training.progress import RunProgress
 
@@ -27,6 +28,19 @@ class ConsoleProgress(TrainingCallback):
         self.progress = RunProgress()
         self.started = False
         self._line_open = False
+
+    @property
+    def general_fraction(self) -> float:
+        """The run's general_data_fraction, for the remedy the forgetting verdict suggests."""
+        from tunedesk.core.errors import TuneDeskError
+        from tunedesk.core.runs import load_config
+
+        if self.run_dir is None:
+            return 0.0
+        try:
+            return load_config(self.run_dir).preset.general_data_fraction
+        except (TuneDeskError, OSError):
+            return 0.0
 
     # ---- output helpers -----------------------------------------------------------------------------
     def _line(self, text: str) -> None:
@@ -57,7 +71,9 @@ class ConsoleProgress(TrainingCallback):
         resumed = info.get("resumed_from_step")
         head = f"Resumed at step {resumed}" if resumed is not None else "Training"
         self._line(
-            f"{head}: {info.get('total_steps')} steps, {info.get('train_examples')} training / "
+            f"{head}: {info.get('total_steps')} steps, {info.get('train_examples')} training"
+            + (f" ({info['general_examples']} of them general)" if info.get("general_examples") else "")
+            + " / "
             f"{info.get('val_examples')} validation examples, {info.get('method')} on {info.get('device')} "
             f"({info.get('trainable_params', 0):,} of {info.get('total_params', 0):,} weights train)"
         )
@@ -104,6 +120,9 @@ class ConsoleProgress(TrainingCallback):
         base, best = info.get("base_val_loss"), info.get("best_val_loss")
         if best is not None:
             self._line(f"  validation loss: {_num(base)} (base model) -> {_num(best)} (best)")
+        verdict = forgetting_verdict(info.get("forgetting"), self.general_fraction)
+        if verdict:
+            self._line(f"  {verdict.text}" + (f" {verdict.remedy}" if verdict.remedy else ""))
         if info.get("adapter_path"):
             self._line(f"  adapter: {info['adapter_path']}")
         if info.get("best_checkpoint"):
@@ -113,3 +132,4 @@ class ConsoleProgress(TrainingCallback):
                 self._line(f"  continue with: tunedesk resume {self.run_dir}")
             elif run_status.is_success(status):
                 self._line(f"  next: tunedesk export {self.run_dir}")
+                self._line(f"  before/after report: tunedesk report {self.run_dir}")

@@ -21,7 +21,6 @@ from tunedesk.cli.main import add_json_flag
 from tunedesk.cli.progress_line import ConsoleProgress
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.launch import worker_command
 from tunedesk.core.presets.preset import Preset, parse_set_args
 from tunedesk.core.runs import (
     RunConfig,
@@ -33,6 +32,7 @@ from tunedesk.core.runs import (
     worker_alive,
 )
 from tunedesk.core.training.callbacks import TrainingCallback, dispatch_event
+from tunedesk.core.training.launcher import train_command
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +54,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=float, help="passes over the training data")
     p.add_argument("--out", help="the run folder to create (default: a new folder under the runs folder)")
     p.add_argument("--name", default="", help="a human name for the run")
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train data-parallel on N processes through accelerate (one per GPU; on a CPU they share the "
+        "cores); batch_size is per process (see docs/distributed.md)",
+    )
+    p.add_argument(
+        "--create-only",
+        action="store_true",
+        help="write the run folder and stop: to start it yourself, e.g. with `accelerate launch` on several "
+        "machines (docs/distributed.md)",
+    )
     p.add_argument(
         "--allow-pickle",
         action="store_true",
@@ -80,6 +94,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 # ---- train ------------------------------------------------------------------------------------------
 def run_train(args: argparse.Namespace) -> int:
+    if args.processes < 1:
+        raise TuneDeskError(
+            f"--processes {args.processes}: at least one process is needed.",
+            hint="Use --processes 1 (the default) or the number of GPUs to train on.",
+            kind="bad_setting",
+            where={"field": "processes"},
+        )
     data = Path(args.data).expanduser().resolve()
     if not data.exists():
         raise TuneDeskError(
@@ -113,17 +134,55 @@ def run_train(args: argparse.Namespace) -> int:
         data_sha256=file_sha256(data),
         allow_pickle=args.allow_pickle,
         trust_remote_code=args.trust_remote_code,
+        processes=args.processes,
     )
+    check_processes(args.processes, preset, device)
     layout = create_run(config, args.out)
     if not args.json:
         print(f"Run folder: {layout.root}")
         print(
             f"Preset: {preset.name} ({preset.method}, batch {preset.batch_size}x{preset.grad_accum}, "
             f"seq_len {preset.seq_len}, lr {preset.learning_rate:g}) on {device}"
+            + (f", {args.processes} processes" if args.processes > 1 else "")
         )
+        if args.processes > 1:
+            global_batch = preset.batch_size * preset.grad_accum * args.processes
+            print(
+                f"  {args.processes} processes: {global_batch} examples per update in all (batch per process)."
+            )
         for line in notes:
             print(f"  {line}")
+    if args.create_only:
+        if not args.json:
+            print(
+                f"Created, not started. Start it with: accelerate launch -m tunedesk.worker train {layout.root}"
+            )
+        return 0
     return follow_worker(layout, json_mode=args.json)
+
+
+def check_processes(processes: int, preset: Preset, device: str) -> None:
+    """Refuse, before anything starts, what several processes cannot do here."""
+    if processes <= 1:
+        return
+    if preset.method == "qlora":
+        raise TuneDeskError(
+            "QLoRA trains on one device: it cannot run on several processes.",
+            hint="Use --processes 1, or --set method=lora for a data-parallel run.",
+            kind="bad_setting",
+            where={"field": "processes"},
+        )
+    if device == "cuda":
+        from tunedesk.core.hardware.probe import probe_hardware
+
+        gpus = len(probe_hardware().cuda)
+        if processes > gpus:
+            raise TuneDeskError(
+                f"--processes {processes}: this machine has {gpus} GPU(s), and each process needs its own.",
+                hint=f"Use --processes {gpus} or fewer (several machines: see docs/distributed.md).",
+                kind="bad_setting",
+                where={"field": "processes"},
+            )
 
 
 def choose_preset(
@@ -192,7 +251,7 @@ class _Interrupts:
 
 def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallback | None = None) -> int:
     """Start the worker on `layout`, show or forward its events until it exits; return the exit status."""
-    stream = EventStream(worker_command("train", str(layout.root)), stdin=True)
+    stream = EventStream(train_command(layout, load_config(layout.root)), stdin=True)
     proc = stream.proc
     interrupts = _Interrupts(proc, json_mode)
     old = signal.signal(signal.SIGINT, interrupts)
@@ -219,7 +278,7 @@ def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallb
             proc.kill()
             proc.wait()
     if interrupts.count >= 2:
-        return 130
+        return run_status.EXIT_INTERRUPTED
     if finished is None:
         if not json_mode:
             print(
@@ -228,8 +287,10 @@ def follow_worker(layout: RunLayout, *, json_mode: bool, callback: TrainingCallb
             )
             print(stream.stderr_tail().rstrip()[-3000:], file=sys.stderr)
             print(f"Its log: {layout.log}. Continue with `tunedesk resume {layout.root}`.", file=sys.stderr)
-        return 1 if proc.returncode in (0, None) else (130 if proc.returncode < 0 else proc.returncode)
+        if proc.returncode in (0, None):
+            return run_status.EXIT_FAILED
+        return run_status.EXIT_INTERRUPTED if proc.returncode < 0 else proc.returncode
     status = finished["status"]
-    if status == "failed" and errored and proc.returncode == 2:
-        return 2
+    if status == "failed" and errored and proc.returncode == run_status.EXIT_BAD_INPUT:
+        return run_status.EXIT_BAD_INPUT
     return run_status.exit_code(status)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import os
 
+# Said in the app's Help menu and the README's Privacy section; what enforce_offline() below makes true.
+PRIVACY_PROMISE = (
+    "Your data and your models stay on this computer. TuneDesk sends nothing anywhere: no telemetry and no "
+    "network calls while it runs (only `tunedesk setup` downloads, once). Model weights are read from "
+    "safetensors, and model code from the internet never runs unless you allow it."
+)
+
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",

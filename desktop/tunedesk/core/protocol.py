@@ -23,8 +23,12 @@ PROTOCOL_VERSION = 1
 
 # Required fields of each event kind (beyond v, event, t). Optional fields are documented in the comments.
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
-    # + config_digest, trainable_params, total_params, train_examples, val_examples, train_tokens,
-    #   device, method, resumed_from_step, preset
+    # + config_digest, trainable_params, total_params, train_examples (task + general rows trained on),
+    #   general_examples (of them, the base model's own general answers; 0 when nothing is mixed),
+    #   val_examples (task only), train_tokens, device, method, resumed_from_step, preset,
+    #   system_prompt (the training rows' most common system prompt; null: they had none, so the chat
+    #   template's own default is what the model was trained with),
+    #   world_size (data-parallel processes; 1 unless launched with several)
     "started": ("run_dir", "total_steps"),
     # + epoch, learning_rate, grad_norm, tokens_per_second, trained_tokens, elapsed, eta_seconds,
     #   memory_mb, peak_memory_mb
@@ -35,11 +39,13 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "paused": ("step",),
     "resumed": ("step",),
     # status: completed | cancelled | early_stopped | failed; + final_checkpoint, best_checkpoint,
-    #   adapter_path, best_val_loss, base_val_loss, steps, elapsed
+    #   adapter_path, best_val_loss, base_val_loss, steps, elapsed,
+    #   forgetting: {general_loss_base, general_loss_tuned, prompts, seconds} or null (nothing measured)
     "finished": ("status",),
     # kind, message, hint, where, traceback (details, one click away in the GUI)
     "error": ("kind", "message"),
-    # free text for the log pane: level, message
+    # free text for the log pane: level, message; + stage and fraction (0..1) while a long step of the start
+    #   works (stage "general_answers": the base model answering the general prompts, core/training/rehearsal)
     "log": ("message",),
     # a long task's stage (export: merge, convert, quantize, verify): stage, status (running|done|failed),
     # + fraction (0..1), message, detail

@@ -49,6 +49,9 @@ class RunConfig:
     # Off unless the user explicitly asked: pickle weights can run code, and so can remote model code.
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    # Data-parallel processes on this machine (`tunedesk train --processes N`); a resume uses as many again,
+    # since a step's global batch is batch_size x processes (core/training/distributed.py).
+    processes: int = 1
     version: int = CONFIG_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +96,14 @@ class RunConfig:
                 "'preset' in the config must be an object.", kind="bad_config", where={"file": source}
             )
         kwargs = {k: v for k, v in data.items() if k != "preset"}
+        processes = kwargs.get("processes", 1)
+        if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
+            raise TuneDeskError(
+                f"'processes' in the run's config must be a whole number of at least 1, not {processes!r}.",
+                hint="Set it to 1 (one process) or the number of processes to train with.",
+                kind="bad_config",
+                where={"file": source, "field": "processes"},
+            )
         return cls(preset=Preset.from_dict(preset_data, source=f"{source}: preset"), **kwargs)
 
     def digest(self) -> str:
@@ -230,6 +241,7 @@ class RunSummary:
     created: float = 0.0
     resumable: bool = False
     has_adapter: bool = False
+    forgetting: dict[str, Any] | None = None  # the finished event's measure (core/report/verdict.py words it)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -245,7 +257,7 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
         cfg = {}
     events = read_events(layout.events)
     step = total = 0
-    best = base = None
+    best = base = forgetting = None
     status = "new"
     for ev in events:
         kind = ev["event"]
@@ -267,6 +279,7 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
         elif kind == "finished":
             status = ev["status"]
             best = ev.get("best_val_loss", best)
+            forgetting = ev.get("forgetting")
         elif kind == "error":
             status = "failed"
     if status in ("running", "paused") and not worker_alive(layout):
@@ -287,6 +300,7 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
         created=layout.root.stat().st_mtime if layout.root.exists() else 0.0,
         resumable=resumable,
         has_adapter=(layout.adapter / "adapter_config.json").exists(),
+        forgetting=forgetting,
     )
 
 

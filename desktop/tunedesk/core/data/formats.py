@@ -18,6 +18,32 @@ from tunedesk.core.data.raw import RawRow
 from tunedesk.core.data.records import ROLES, WARNING, Problem, Record
 
 DATA_FORMATS = ("openai_chat", "sharegpt", "alpaca", "prompt_completion", "text")
+# What each format is called where people read it (the Data page, `tunedesk data inspect`).
+FORMAT_NAMES = {
+    "openai_chat": "Chat conversations",
+    "sharegpt": "Chat conversations (ShareGPT style)",
+    "alpaca": "Instructions with answers (Alpaca style)",
+    "prompt_completion": "Prompts with completions",
+    "text": "Plain text",
+}
+FILE_FORMAT_NAMES = {
+    "jsonl": "a JSON Lines file",
+    "json": "a JSON file",
+    "csv": "a CSV table",
+    "txt": "a text file",
+    "parquet": "a Parquet table",
+    "folder": "a folder of notes",
+}
+
+
+def format_display_name(data_format: str, file_format: str | None = None) -> str:
+    """'Chat conversations in a JSON Lines file': the detected format in plain words, never an id."""
+    name = FORMAT_NAMES.get(data_format, data_format.replace("_", " ").capitalize())
+    if not file_format:
+        return name
+    return f"{name} in {FILE_FORMAT_NAMES.get(file_format, f'a {file_format} file')}"
+
+
 SHAREGPT_ROLES = {
     "human": "user",
     "user": "user",

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core.data.advice import fine_tuning_advice
 from tunedesk.core.data.encode import encode_records, percentile
+from tunedesk.core.data.formats import format_display_name
 from tunedesk.core.data.loader import load_dataset
 from tunedesk.core.data.records import ERROR, LoadedData, Problem
 
@@ -57,6 +59,7 @@ class QualityReport:
             "path": str(self.path),
             "file_format": self.file_format,
             "data_format": self.data_format,
+            "format_name": format_display_name(self.data_format, self.file_format),
             "total_rows": self.total_rows,
             "usable_rows": self.usable_rows,
             "skipped_rows": self.total_rows - self.usable_rows,
@@ -77,7 +80,7 @@ class QualityReport:
     def to_text(self) -> str:
         lines = [
             f"Dataset: {self.path}",
-            f"Format: {self.data_format} ({self.file_format} file)",
+            f"Format: {format_display_name(self.data_format, self.file_format)} ({self.data_format})",
             f"Rows: {self.usable_rows} usable of {self.total_rows} "
             f"({self.errors} skipped with errors, {self.warnings} warnings)",
         ]
@@ -219,6 +222,9 @@ def suggestions(data: LoadedData, report: QualityReport) -> list[str]:
         answers = [r.reference() for r in data.records]
         if len(answers) >= 10 and len(set(answers)) < max(2, len(answers) // 10):
             out.append("Most answers are identical: the model will learn to give that answer to everything.")
+    if data.data_format != "text":
+        # When fine-tuning is not the right tool at all (core/data/advice.py): say what to try instead.
+        out.extend(f"{a.message} {a.action}" for a in fine_tuning_advice(data.records))
     if any(p.kind == "encoding" for p in data.problems):
         out.append("Some lines were not UTF-8: re-save the file as UTF-8 so no characters are lost.")
     return out

@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.launch import worker_env
+from tunedesk.core.launch import script_command, worker_env
 from tunedesk.core.vendor import converter_dir, require_converter
 
 _PERCENT = re.compile(r"Writing:\s+(\d+)%")
@@ -44,7 +43,7 @@ def convert_to_gguf(
     out_file.parent.mkdir(parents=True, exist_ok=True)
     partial = out_file.with_name(out_file.name + ".partial")
     partial.unlink(missing_ok=True)
-    cmd = [sys.executable, str(script), "--outtype", "f16", "--outfile", str(partial), str(model_dir)]
+    cmd = script_command(str(script), "--outtype", "f16", "--outfile", str(partial), str(model_dir))
     tail: deque[str] = deque(maxlen=30)
     proc = subprocess.Popen(
         cmd,

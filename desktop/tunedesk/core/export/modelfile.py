@@ -9,7 +9,9 @@ GGUF) instead of being written wrong.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 SYS, U1, A1, U2, A2 = "\x01SYS\x01", "\x01U1\x01", "\x01A1\x01", "\x01U2\x01", "\x01A2\x01"
@@ -152,3 +154,14 @@ def modelfile_text(
         "stop": list(dict.fromkeys(stop_tokens)),
     }
     return "\n".join(lines) + "\n", facts
+
+
+def usage_note(modelfile: str | os.PathLike[str], gguf: str | os.PathLike[str]) -> str:
+    """How to use the Modelfile with Ollama, said for where the two files are now."""
+    modelfile, gguf = Path(modelfile), Path(gguf)
+    if modelfile.parent.resolve() == gguf.parent.resolve():
+        return (
+            f"Ollama Modelfile, already beside {gguf.name}: in that folder run "
+            "`ollama create NAME -f Modelfile`."
+        )
+    return f"Ollama Modelfile: put it beside {gguf.name}, then run `ollama create NAME -f Modelfile` there."

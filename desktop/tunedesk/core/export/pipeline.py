@@ -1,4 +1,5 @@
-"""The whole export of one run: merge -> convert (f16 GGUF) -> quantize -> verify, reported as stage events.
+"""The whole export of one run: merge -> convert (f16 GGUF) -> quantize -> verify (-> base: the base model at
+the same quantization, for Chat's compare), reported as stage events.
 
 Everything that can be refused is refused before any work starts: a missing adapter, an architecture the
 converter cannot handle, a missing converter, too little disk. Files appear under their final names only
@@ -8,7 +9,8 @@ verification passed; one that fails is moved aside as ``*.gguf.failed`` next to 
 Output folder (default RUN_DIR/export/):
     merged/                      Hugging Face folder (safetensors, tokenizer, chat template, model card)
     <run>-<quant>.gguf           the verified GGUF
-    Modelfile                    Ollama Modelfile for the latest export
+    Modelfile                    Ollama Modelfile for the latest export (SYSTEM: the run's training prompt)
+    <run>-<quant>.chat.json      chat defaults for the GGUF: training system prompt, base at the same quant
     verification.json            the latest export's verification report (and <run>-<quant>.verification.json)
     events.jsonl                 this export's events (kept apart from the run's training events)
 """
@@ -25,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from tunedesk.core.atomic import write_json_atomic, write_text_atomic
+from tunedesk.core.chat.companion import GgufCompanion, write_companion
+from tunedesk.core.data.system_prompt import stored_system_prompt
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.convert import convert_to_gguf
 from tunedesk.core.export.diskspace import FreeSpace, check_disk_space, count_params, export_bytes, free_bytes
@@ -33,6 +37,7 @@ from tunedesk.core.export.merge import AdapterChoice, choose_adapter, merge_run,
 from tunedesk.core.export.modelfile import modelfile_text
 from tunedesk.core.export.quantize import quantize_gguf
 from tunedesk.core.export.quants import get_quant, recommend_quant
+from tunedesk.core.export.same_quant_base import same_quant_base
 from tunedesk.core.export.verify import verify_gguf
 from tunedesk.core.runs import RunConfig, RunLayout, load_config
 from tunedesk.core.vendor import require_converter
@@ -214,12 +219,20 @@ def run_export(plan: ExportPlan, emit: Emit, *, n_prompts: int = 8) -> dict[str,
 
         template = _merged_template(plan.merged)
         stops = [eot, *(t for t in END_OF_TURN_TOKENS if t in template and t != eot)]
-        text, _facts = modelfile_text(plan.gguf.name, template, stops, eos=eot)
+        # The run's training system prompt, not the base model's: None (rows without one) keeps the
+        # template's default, which is what those rows were rendered with.
+        system_prompt = stored_system_prompt(plan.layout.data)
+        text, _facts = modelfile_text(plan.gguf.name, template, stops, eos=eot, system_prompt=system_prompt)
         write_text_atomic(modelfile, text)
+        base_gguf = _same_quant_base(plan, stages, emit)
+        companion = GgufCompanion(system_prompt, str(plan.layout.root), plan.quant, base_gguf)
+        write_companion(plan.gguf, companion)
         result.update(
             status="completed",
             gguf_path=str(plan.gguf),
             modelfile_path=str(modelfile),
+            system_prompt=system_prompt,
+            base_gguf_path=base_gguf,
             verification=report.summary,
             verification_path=str(report_path),
             size_bytes=plan.gguf.stat().st_size,
@@ -229,6 +242,20 @@ def run_export(plan: ExportPlan, emit: Emit, *, n_prompts: int = 8) -> dict[str,
         for leftover in work.glob("*.gguf*"):
             leftover.unlink(missing_ok=True)
         result["elapsed"] = round(time.time() - started, 1)
+
+
+def _same_quant_base(plan: ExportPlan, stages: _Stages, emit: Emit) -> str | None:
+    """The base model at the same quantization, for Chat's compare; its failure never fails the export."""
+    if plan.choice.full_model:
+        return None  # a full fine-tune's plan has no base folder at hand: the compare says which is which
+    stages.start("base", f"Writing the base model at {plan.quant} too, for a fair side-by-side in Chat")
+    try:
+        path, made = same_quant_base(plan.base_dir, plan.quant, log=_log_to(emit))
+    except TuneDeskError as exc:
+        stages.failed(f"The base model could not be written at {plan.quant}: {exc.message}")
+        return None
+    stages.done("Base model written." if made else "Base model at this quantization found in the cache.")
+    return str(path)
 
 
 def _merged_template(merged: Path) -> str:

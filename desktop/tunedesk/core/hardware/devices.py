@@ -1,7 +1,7 @@
 """The part of the hardware probe that needs torch: CUDA devices, bitsandbytes 4-bit, Apple MPS, and a
 quick fp32-vs-bf16 matmul benchmark on the CPU.
 
-Runs inside ``python -m tunedesk.worker probe`` (see hardware.py for why in a subprocess). Each step that
+Runs inside ``python -m tunedesk.worker probe`` (see probe.py for why in a subprocess). Each step that
 can fail on a half-working install (a CUDA driver mismatch, a bitsandbytes without kernels for this GPU)
 is caught and written into ``info.notes`` in plain words, so the probe still reports everything else.
 """
@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from tunedesk.core.hardware.info import CudaDevice, HardwareInfo
+from tunedesk.core.hardware.nvidia import nvidia_gpu_names, unused_gpu_note
 
 BENCH_SECONDS = 0.3
 BENCH_SIZE = 512  # ~1 ms per fp32 matmul on a laptop core: many samples fit in the time budget
@@ -22,6 +23,10 @@ def probe_devices(info: HardwareInfo, *, benchmark: bool = True) -> HardwareInfo
 
     info.torch = torch.__version__
     _probe_cuda(torch, info)
+    if not info.cuda:  # a CPU-only torch (the installers' build) says nothing about an NVIDIA card
+        note = unused_gpu_note(nvidia_gpu_names())
+        if note:
+            info.notes.append(note)
     _probe_mps(torch, info)
     if benchmark:
         try:

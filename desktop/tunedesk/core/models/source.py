@@ -3,7 +3,7 @@
 Accepted references:
     "starter"             the embedded default (SmolLM2-135M-Instruct GGUF, see vendor.py)
     a folder              a Hugging Face model folder: config.json + *.safetensors + tokenizer files
-    a .gguf file          de-quantized once into a safetensors folder by `materialize` (model_cache.py)
+    a .gguf file          de-quantized once into a safetensors folder by `materialize` (cache.py)
     "org/name"            a model already in the local Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub,
                           ~/.cache/huggingface/hub), as left there by an earlier download
 
@@ -31,7 +31,7 @@ from tunedesk.core.vendor import SETUP_HINT, STARTER_NAME, starter_gguf
 KINDS = ("starter", "folder", "gguf", "hf_cache", "dequantized")
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
-SOURCE_MARKER = "tunedesk-source.json"  # written into each de-quantized GGUF folder (model_cache.py)
+SOURCE_MARKER = "tunedesk-source.json"  # written into each de-quantized GGUF folder (cache.py)
 
 
 @dataclass
@@ -100,9 +100,11 @@ def hf_cache_models() -> dict[str, Path]:
     return found
 
 
-def dequantized_models() -> list[ModelSource]:
+def dequantized_models(hide_copies_of: tuple[Path, ...] = ()) -> list[ModelSource]:
+    """The de-quantized GGUF folders, except copies of the GGUFs in `hide_copies_of` (listed themselves)."""
     from tunedesk.core.paths import models_dir
 
+    hidden = {_resolved(p) for p in hide_copies_of}
     out = []
     root = models_dir()
     for marker in sorted(root.glob(f"*/{SOURCE_MARKER}")) if root.is_dir() else []:
@@ -111,6 +113,8 @@ def dequantized_models() -> list[ModelSource]:
             meta = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if _resolved(Path(str(meta.get("gguf", "")))) in hidden:
+            continue
         if (folder / "config.json").is_file():
             label = f"{meta.get('name', folder.name)} (de-quantized from {Path(meta.get('gguf', '?')).name})"
             out.append(ModelSource("dequantized", str(folder), folder, label))
@@ -118,14 +122,23 @@ def dequantized_models() -> list[ModelSource]:
 
 
 def list_local_models() -> list[ModelSource]:
-    """Everything the model picker can offer without a download: starter, HF cache, de-quantized GGUFs."""
+    """Everything the model picker can offer without a download: starter, HF cache, de-quantized GGUFs (each
+    model once: a de-quantized copy of the starter is not listed beside it)."""
     out: list[ModelSource] = []
     starter = starter_gguf()
     if starter is not None:
         out.append(ModelSource("starter", "starter", starter, STARTER_NAME))
     out += [ModelSource("hf_cache", mid, snap, mid) for mid, snap in sorted(hf_cache_models().items())]
-    out += dequantized_models()
+    # The starter's de-quantized copy is how it trains, not a second model: the picker shows the starter once.
+    out += dequantized_models(hide_copies_of=(starter,) if starter is not None else ())
     return out
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.expanduser().resolve()
+    except OSError:
+        return path
 
 
 # ---- safety ----------------------------------------------------------------------------------------

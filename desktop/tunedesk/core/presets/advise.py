@@ -68,3 +68,12 @@ def advise(
 ) -> Selection:
     """The preset, device, reasons, warnings and memory estimate for this machine, model and data."""
     return select_preset(hw, info, data.stats if data else None, overrides, requested=requested)
+
+
+def advised_seq_len(info: ModelInfo, stats: DataStats | None) -> int:
+    """The sequence length advise() starts from for this model and data (it only goes lower when memory is
+    short): what the Data page's histogram cuts at before a preset was chosen, so the two pages agree."""
+    from tunedesk.core.presets.preset import Preset
+    from tunedesk.core.presets.rules import choose_seq_len
+
+    return choose_seq_len(info, stats, Preset().seq_len)[0]

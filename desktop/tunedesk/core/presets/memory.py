@@ -6,6 +6,11 @@ All constants live in CONSTANTS below, each with where it comes from, so they ca
 measured peaks. Calibration point so far (FINDINGS): transformers Trainer + peft LoRA r=16 on q/k/v/o,
 batch 8, rows of ~100 tokens (seq_len 128), SmolLM2-135M in fp32 on the CPU peaked at about 4 GB RSS;
 this model gives ~3.9 GB for that run (tests/unit/test_memory.py holds it to within 25%).
+
+With several processes the estimate is per process (each has its own memory budget: one GPU). Plain data
+parallel keeps a whole copy everywhere and adds the flat gradient buffer that is summed over the ranks;
+FSDP (sharding=fsdp, FULL_SHARD) splits weights, gradients and optimizer state over the ranks and gathers
+one wrapped layer at a time in full, with the next one prefetched.
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ CONSTANTS: dict[str, float] = {
     # Allocator slack: glibc malloc on CPU fragments more than the CUDA caching allocator.
     "slack_cpu": 1.2,
     "slack_gpu": 1.1,
+    # FSDP gathers a wrapped unit (one decoder layer) in full for its forward/backward, and prefetches the
+    # next one (BACKWARD_PRE): two unsharded layers alive at once.
+    "fsdp_gathered_layers": 2.0,
+    # Data parallel without sharding: the gradients are concatenated into one buffer and summed into a
+    # second (core/training/distributed.py), both fp32.
+    "dp_grad_buffers": 2.0,
     # "Fits comfortably" leaves this share of the available memory unused.
     "comfort": 0.85,
 }
@@ -94,9 +105,10 @@ def _advice(preset: Preset, device: str) -> str:
 
 
 def estimate_memory(
-    info: ModelInfo, preset: Preset, device: str, available_mb: float | None
+    info: ModelInfo, preset: Preset, device: str, available_mb: float | None, processes: int = 1
 ) -> MemoryEstimate:
-    """Peak memory of training `info` with `preset` on `device` ("cpu", "cuda", "mps"), in MB."""
+    """Peak memory of one process training `info` with `preset` on `device` ("cpu", "cuda", "mps"), in MB,
+    when `processes` train it data-parallel (`available_mb` is then one process's share: one GPU)."""
     c = CONSTANTS
     mb = 2**20
     act_bytes = (
@@ -121,6 +133,12 @@ def estimate_memory(
         adapter = trainable * c["bytes_fp32"]
         grads = trainable * c["grad_bytes"]
     optimizer = trainable * c["adam_bytes"]
+    if processes > 1 and preset.sharding == "fsdp":
+        layer = weights / max(info.num_layers, 1)  # embeddings counted in: errs on the safe side
+        weights = weights / processes + layer * c["fsdp_gathered_layers"]
+        adapter, grads, optimizer = adapter / processes, grads / processes, optimizer / processes
+    elif processes > 1:
+        grads += trainable * c["bytes_fp32"] * c["dp_grad_buffers"]
 
     tokens = preset.batch_size * preset.seq_len
     per_layer = info.hidden_size * c["act_hidden_factor"] + info.intermediate_size * c["act_inter_factor"]

@@ -1,7 +1,7 @@
 """Training presets: data, not code.
 
 A `Preset` holds every knob of a training run. Shipped presets live in ``resources/presets/*.toml``;
-`select_preset` (in preset_select.py) sizes one to the model, the data and the machine; the caller can
+`select_preset` (in presets/select.py) sizes one to the model, the data and the machine; the caller can
 override any field (``--set lora_r=32``). Each field's ``help`` is the one plain line the GUI shows beside it.
 """
 
@@ -19,6 +19,7 @@ from tunedesk.core.errors import TuneDeskError
 METHODS = ("lora", "qlora", "dora", "full", "ia3", "prefix")
 SCHEDULES = ("wsd", "cosine", "linear", "constant")
 PRECISIONS = ("fp32", "bf16", "fp16")
+SHARDINGS = ("none", "fsdp")
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -72,6 +73,12 @@ class Preset:
     gradient_checkpointing: bool = _f(
         False, "Recompute instead of storing activations: less memory, ~30% slower."
     )
+    sharding: str = _f(
+        "none",
+        "With several GPUs: 'fsdp' splits weights, gradients and optimizer over them, for a model too big "
+        "for one GPU; 'none' keeps a whole copy on each.",
+        choices=SHARDINGS,
+    )
     weight_decay: float = _f(0.0, "Pulls weights gently towards zero; rarely needed for LoRA.")
     max_grad_norm: float = _f(1.0, "Caps the size of one update so a bad batch cannot wreck the model.")
     val_fraction: float = _f(
@@ -88,7 +95,9 @@ class Preset:
         False, "Join short examples into one sequence for speed (attention stays per example)."
     )
     general_data_fraction: float = _f(
-        0.0, "Mix in this share of general chat data so the model keeps its everyday skills."
+        0.0,
+        "Share of the training mix that is the base model's own answers to general prompts, so it keeps its "
+        "everyday skills (0: none; chosen 0.2 for chat models).",
     )
     sample_prompts: int = _f(
         3, "How many held-out prompts to answer at each check, so you can watch it learn."
@@ -118,6 +127,13 @@ class Preset:
             (self.method in METHODS, "method", f"must be one of {', '.join(METHODS)}"),
             (self.lr_schedule in SCHEDULES, "lr_schedule", f"must be one of {', '.join(SCHEDULES)}"),
             (self.precision in PRECISIONS, "precision", f"must be one of {', '.join(PRECISIONS)}"),
+            (self.sharding in SHARDINGS, "sharding", f"must be one of {', '.join(SHARDINGS)}"),
+            (
+                not (self.sharding == "fsdp" and self.method == "qlora"),
+                "sharding",
+                "cannot be used with QLoRA, which trains on one device (use method=lora with fsdp, or "
+                "sharding=none)",
+            ),
             (self.lora_r > 0, "lora_r", "must be a positive whole number"),
             (self.lora_alpha > 0, "lora_alpha", "must be positive"),
             (0 <= self.lora_dropout < 1, "lora_dropout", "must be between 0 and 1"),

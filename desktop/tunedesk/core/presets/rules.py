@@ -240,3 +240,22 @@ def selection_warnings(
             f"{gb(need_disk_mb)}."
         )
     return out
+
+
+# The share of general rows (the base model's own answers, core/training/rehearsal.py) in a chat model's
+# training mix. 20% is the usual remedy for forgetting (about 80% task, 20% general) and what TuneDesk ships:
+# on the tests' ticket task a quarter of general rows turned a rising general loss into a flat one (tiny
+# model: +0.47 -> -0.12 over 12 steps, tests/e2e/test_forgetting.py) while the task still learnt. The sweep on
+# the sample data (bench/forgetting_fraction.py: 0, 0.1, 0.2, 0.35) could not finish on the loaded 2-core
+# machine this was written on; run it before changing this number. A model without a chat template gets 0:
+# its "answers" are plain continuations, and its users usually continue pre-training on text.
+CHAT_GENERAL_FRACTION = 0.2
+
+
+def choose_general_fraction(info: ModelInfo) -> tuple[float, str]:
+    if not info.has_chat_template:
+        return 0.0, "No general data mixed in: the model has no chat template (a base model)."
+    return CHAT_GENERAL_FRACTION, (
+        f"{CHAT_GENERAL_FRACTION:.0%} of the training mix is the model's own answers to general prompts, so it "
+        "keeps its everyday skills (the forgetting measure after the run shows whether that was enough)."
+    )

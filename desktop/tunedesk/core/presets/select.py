@@ -4,7 +4,7 @@
 method (LoRA, or QLoRA when the 16-bit model does not fit comfortably on a CUDA GPU), precision (by the
 device, and on the CPU by the probe's measured fp32/bf16 speed), seq_len (from the data's token lengths),
 batch size / gradient accumulation / checkpointing (from the memory estimate), and epochs (from the data
-size). Each decision leaves one plain sentence in `reasons`. The user's own settings win over all of it:
+size), and the share of general data mixed in (chat models: rules.CHAT_GENERAL_FRACTION). Each decision leaves one plain sentence in `reasons`. The user's own settings win over all of it:
 ``--set`` overrides, and every field written in a preset file given by path.
 
 A method that cannot run here (QLoRA without CUDA or bitsandbytes, full fine-tuning that does not fit)
@@ -39,6 +39,7 @@ from tunedesk.core.presets.rules import (
     MIN_STEPS_PER_EPOCH,
     SIZED_FIELDS,
     TARGET_EFFECTIVE_BATCH,
+    choose_general_fraction,
     choose_method,
     choose_precision,
     choose_seq_len,
@@ -249,6 +250,10 @@ def select_preset(
             "LoRA starting point, small enough to keep what the model already knows."
         )
     reasons.append((("learning_rate", "lora_r", "lora_alpha"), why))
+
+    fraction, fraction_why = choose_general_fraction(info)
+    preset = replace(preset, general_data_fraction=fraction)
+    reasons.append((("general_data_fraction",), fraction_why))
 
     texts = [text for about, text in reasons if not set(about) & set(pinned)]
     if pinned:

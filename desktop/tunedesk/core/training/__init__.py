@@ -14,6 +14,8 @@ small pieces it stands on.
     power.py        keeping the computer awake while training; pausing on a low battery until plugged in
     resources.py    memory readings; the out-of-memory and method-unavailable errors and their hints
     write_guard.py  saves into a run folder that was deleted, filled up or made read-only: clear errors
+    distributed.py  data parallel over processes: rank, sharded batches, sums over ranks, control broadcast
+    launcher.py     accelerate's launcher and the accelerate.yaml it is given (several processes; FSDP settings)
     console.py      the CLI's live progress line (a callback over the worker's events)
 
 Nothing here imports Qt; torch and transformers are imported by the modules that need them.

@@ -68,13 +68,21 @@ def autocast(precision: Precision) -> contextlib.AbstractContextManager[Any]:
     return torch.autocast(device_type=precision.device, dtype=precision.autocast_dtype)
 
 
-@torch.no_grad()
 def validation_loss(
     loss_fn: LossFunction, examples: Sequence[Any], batch_size: int, pad_id: int, precision: Precision
 ) -> float | None:
     """Token-weighted mean loss over every labelled token of `examples` (None when there is none)."""
+    total, count = validation_sums(loss_fn, examples, batch_size, pad_id, precision)
+    return total / count if count else None
+
+
+@torch.no_grad()
+def validation_sums(
+    loss_fn: LossFunction, examples: Sequence[Any], batch_size: int, pad_id: int, precision: Precision
+) -> tuple[float, int]:
+    """(sum of token losses, labelled tokens) over `examples`: sums, so shards of them can be added up."""
     if not examples:
-        return None
+        return 0.0, 0
     model = loss_fn.model
     was_training = model.training
     model.eval()
@@ -88,7 +96,7 @@ def validation_loss(
             count += n
     finally:
         model.train(was_training)
-    return total / count if count else None
+    return total, count
 
 
 def perplexity(loss: float | None) -> float | None:

@@ -9,7 +9,7 @@ run must train and validate on exactly the rows it started with.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tunedesk.core.data.encode import encode_records
@@ -17,6 +17,7 @@ from tunedesk.core.data.loader import load_dataset
 from tunedesk.core.data.packing import pack_examples
 from tunedesk.core.data.records import Record
 from tunedesk.core.data.split import load_records, save_records, split_records
+from tunedesk.core.data.system_prompt import save_system_prompt
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, RunLayout
@@ -33,6 +34,9 @@ class PreparedData:
     train_tokens: int  # real tokens in one pass over the training examples
     truncated: int
     dropped: int
+    system_prompt: str | None = None  # the training rows' most common one (None: the template's default)
+    general_examples: int = 0  # of `train`: the base model's own general answers (core/training/rehearsal.py)
+    general_heldout: list[Record] = field(default_factory=list)  # never trained on: the forgetting measure
 
 
 def split_once(layout: RunLayout, config: RunConfig) -> tuple[list[Record], list[Record]]:
@@ -64,6 +68,7 @@ def split_once(layout: RunLayout, config: RunConfig) -> tuple[list[Record], list
 def prepare_data(layout: RunLayout, config: RunConfig, tokenizer: Any) -> PreparedData:
     preset: Preset = config.preset
     train_records, val_records = split_once(layout, config)
+    system_prompt = save_system_prompt(layout.data, train_records)
     train_set = encode_records(train_records, tokenizer, preset.seq_len)
     val_set = encode_records(val_records, tokenizer, preset.seq_len)
     train = [ex for ex in train_set.examples if ex.supervised_tokens > 0]
@@ -98,4 +103,5 @@ def prepare_data(layout: RunLayout, config: RunConfig, tokenizer: Any) -> Prepar
         train_tokens=sum(len(ex.input_ids) for ex in train),
         truncated=train_set.truncated,
         dropped=train_set.dropped,
+        system_prompt=system_prompt,
     )

@@ -98,5 +98,11 @@ class RunProgress(TrainingCallback):
         return max(0.0, self.eta_seconds - (now - self._eta_at))
 
     @property
+    def best_so_far(self) -> float | None:
+        """The best validation loss to show: the trainer's best, or the step-0 (untrained) score until a
+        trained step has one, so the figure beside a curve with one point is never blank."""
+        return self.best_val_loss if self.best_val_loss is not None else self.base_val_loss
+
+    @property
     def done(self) -> bool:
         return bool(self.finished)

@@ -6,7 +6,8 @@ checkpointing on the way and obeying pause/cancel between steps. It reports only
 
 One optimizer step = ``grad_accum`` micro-batches of ``batch_size`` examples. The loss of a step is the mean
 over every labelled token of its micro-batches (not a mean of per-batch means), so grad_accum does not change
-what a step computes, only how much of it is in memory at once.
+what a step computes, only how much of it is in memory at once. Run data-parallel (core/training/distributed.py),
+a step reads one global batch split over the processes and the mean is over every labelled token of all of them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from tunedesk.core.training.batching import BatchPlan, collate
 from tunedesk.core.training.callbacks import TrainingCallback
 from tunedesk.core.training.clock import TrainingClock
 from tunedesk.core.training.control import Control
-from tunedesk.core.training.loss import LossFunction, autocast, perplexity, sample_answers, validation_loss
+from tunedesk.core.training.distributed import World
+from tunedesk.core.training.forgetting import measure_forgetting, remember_base_loss
+from tunedesk.core.training.loss import LossFunction, autocast, perplexity, sample_answers, validation_sums
 from tunedesk.core.training.model_setup import (
     Precision,
     check_method_runs_here,
@@ -40,6 +43,7 @@ from tunedesk.core.training.model_setup import (
 )
 from tunedesk.core.training.power import PowerWatch
 from tunedesk.core.training.prepare import PreparedData, prepare_data
+from tunedesk.core.training.rehearsal import add_general_data
 from tunedesk.core.training.resources import memory_mb, oom_error, unavailable_hint
 from tunedesk.core.training.resume import restore_newest_good
 from tunedesk.core.training.schedule import lr_multiplier
@@ -66,21 +70,24 @@ class Setup:
     state: ckpt.TrainerState
     resumed_from: int | None
     rng: dict[str, Any] | None  # restored at the last moment, after everything that draws random numbers
+    world: World = World()  # this process's rank among the data-parallel processes (a world of one)
 
 
-def setup(run_dir: str | Path) -> Setup:
+def setup(run_dir: str | Path, world: World | None = None) -> Setup:
     """Read the run folder and build the model, data, optimizer and schedule; continue from a checkpoint if any."""
+    world = world or World()
     layout = RunLayout(Path(run_dir))
     config = load_config(layout.root)
     preset = config.preset
     device = pick_device(config.device)
     check_method_runs_here(preset, device, lambda: unavailable_hint(preset, config.model))
     precision = pick_precision(preset, device)
-    ckpt.clean_partial(layout)
-
-    folder = materialize_model(config)
-    tokenizer = load_padded_tokenizer(folder)
-    data = prepare_data(layout, config, tokenizer)
+    with world.main_first():  # rank 0 alone cleans up, fills the model cache and writes the data split
+        if world.is_main:
+            ckpt.clean_partial(layout)
+        folder = materialize_model(config)
+        tokenizer = load_padded_tokenizer(folder)
+        data = prepare_data(layout, config, tokenizer)
 
     resume_dir = ckpt.latest_checkpoint(layout)
     seed_everything(preset.seed)  # the adapter's initial weights depend on it
@@ -88,9 +95,11 @@ def setup(run_dir: str | Path) -> Setup:
     model = load_model(resume_dir if resume_dir and preset.method == "full" else folder, preset, precision,
         allow_pickle=config.allow_pickle, trust_remote_code=config.trust_remote_code,
     )  # fmt: skip
+    # Rehearsal: the base model's own general answers, mixed in (core/training/rehearsal.py).
+    data = add_general_data(layout, config, tokenizer, model, data, precision, resumed=resume_dir is not None)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=preset.learning_rate, weight_decay=preset.weight_decay)
-    plan = BatchPlan(len(data.train), preset.batch_size, preset.grad_accum, preset.seed)
+    plan = BatchPlan(len(data.train), preset.batch_size * world.size, preset.grad_accum, preset.seed)
     total_steps = plan.total_steps(preset.epochs, preset.max_steps)
     schedule = lr_multiplier(preset.lr_schedule, total_steps, preset.warmup_ratio, preset.decay_ratio)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
@@ -112,7 +121,7 @@ def setup(run_dir: str | Path) -> Setup:
         log.info("resuming from %s (step %s)", resume_dir, state.step)
     return Setup(
         layout, config, preset, precision, tokenizer, model, LossFunction(model, preset.method), data, plan,
-        total_steps, optimizer, scheduler, scaler, state, state.step if resume_dir else None, rng,
+        total_steps, optimizer, scheduler, scaler, state, state.step if resume_dir else None, rng, world,
     )  # fmt: skip
 
 
@@ -150,12 +159,15 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
             "trainable_params": trainable,
             "total_params": total,
             "train_examples": len(s.data.train),
+            "general_examples": s.data.general_examples,
             "val_examples": len(s.data.val),
             "train_tokens": s.data.train_tokens,
             "device": s.precision.device,
             "method": preset.method,
             "preset": preset.name,
             "resumed_from_step": s.resumed_from,
+            "system_prompt": s.data.system_prompt,
+            "world_size": s.world.size,
         }
     )
     if s.rng is not None:
@@ -163,13 +175,15 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     clock = TrainingClock(state.elapsed)
     if state.step == 0 and not state.history:
         with clock.not_per_step():
+            remember_base_loss(s)
             state.base_val_loss = _evaluate(s, callback, control)  # the base model's score: step 0
     status = "completed"
     saved_step = s.resumed_from if s.resumed_from is not None else -1
     s.model.train()
-    power = PowerWatch(preset.pause_on_battery_below)
+    # Ranks must pause together, and a run over several processes is not on a laptop battery: one process only.
+    power = PowerWatch(0 if s.world.distributed else preset.pause_on_battery_below)
     while state.step < s.total_steps:
-        control.poll()
+        s.world.poll_control(control, s.precision.device)
         if power.battery_low():  # checkpoint first: a flat battery must not cost the steps since the last one
             if state.step != saved_step and state.step > 0:
                 _save(s, callback, False, clock)
@@ -182,7 +196,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
         if control.paused:
             callback.on_pause({"step": state.step})
             with clock.paused():
-                control.wait_while_paused()
+                s.world.wait_while_paused(control, s.precision.device)
             if not control.cancelled:
                 callback.on_resume({"step": state.step})
         if control.cancelled:
@@ -214,7 +228,8 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     if state.step != saved_step and state.step > 0:
         _save(s, callback, False, clock)
     final = layout.checkpoint(state.step) if state.step > 0 else None
-    adapter = _save_final_adapter(s) if state.step > 0 else None
+    adapter = _save_final_adapter(s) if state.step > 0 and s.world.is_main else s.layout.adapter
+    forgetting = measure_forgetting(s) if status != "cancelled" and s.world.is_main else None
     callback.on_finish(
         {
             "status": status,
@@ -225,6 +240,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
             "base_val_loss": state.base_val_loss,
             "steps": state.step,
             "elapsed": round(clock.total(), 2),
+            "forgetting": forgetting,
         }
     )
     return status
@@ -235,8 +251,11 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
     state = s.state
     started = time.perf_counter()
     micro = list(s.plan.step_batches(state.epoch, state.batch_index))
-    batches = [collate([s.data.train[i] for i in idx], pad_id) for _, _, idx in micro]
-    n_labels = max(1, sum(b.label_tokens for b in batches))
+    shards = [s.world.shard(idx) for _, _, idx in micro]  # this rank's part of each global micro-batch
+    batches = [collate([s.data.train[i] for i in idx], pad_id) for idx in shards if idx]
+    local = [sum(b.label_tokens for b in batches), sum(b.real_tokens for b in batches)]
+    n_labels, tokens = (int(v) for v in s.world.sum(local, s.precision.device))
+    n_labels = max(1, n_labels)
     params = [p for group in s.optimizer.param_groups for p in group["params"]]
     lr = s.optimizer.param_groups[0]["lr"]
     loss_total = 0.0
@@ -249,6 +268,7 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
             loss = loss_sum / n_labels
             (s.scaler.scale(loss) if s.scaler else loss).backward()
             loss_total += float(loss_sum.detach())
+        loss_total = s.world.sum_gradients(params, loss_total, s.precision.device)
         if s.scaler:
             s.scaler.unscale_(s.optimizer)
         max_norm = s.preset.max_grad_norm if s.preset.max_grad_norm > 0 else float("inf")
@@ -264,8 +284,7 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
     s.optimizer.zero_grad(set_to_none=True)
     state.epoch, state.batch_index = s.plan.advance(*micro[-1][:2])
     state.step += 1
-    tokens = sum(b.real_tokens for b in batches)
-    state.trained_tokens += tokens
+    state.trained_tokens += tokens  # of all ranks
     clock.add_step(time.perf_counter() - started, tokens)
     mem, peak = memory_mb(s.precision.device)
     return {
@@ -287,9 +306,12 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
 def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float | None:
     """Validation loss (+ sample answers) at the current step; updates the early-stopping state."""
     state, preset = s.state, s.preset
-    val_loss = validation_loss(
-        s.loss_fn, s.data.val, preset.batch_size, s.tokenizer.pad_token_id, s.precision
+    # Each rank scores its share of the validation set; the sums are added up, so all ranks hold one score.
+    sums = validation_sums(
+        s.loss_fn, s.world.shard(s.data.val), preset.batch_size, s.tokenizer.pad_token_id, s.precision
     )
+    total, count = s.world.sum(sums, s.precision.device)
+    val_loss = total / count if count else None
     maybe_crash("crash_in_validation", state.step)
     samples = []
 
@@ -298,7 +320,7 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
         control.poll()
         return control.cancelled
 
-    if preset.sample_prompts > 0 and s.data.val_records and not cancelled():
+    if preset.sample_prompts > 0 and s.data.val_records and s.world.is_main and not cancelled():
         records = s.data.val_records[: preset.sample_prompts]
         samples = sample_answers(
             s.model, s.tokenizer, records, preset.sample_max_tokens, s.precision, stop=cancelled
@@ -328,6 +350,8 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
 
 def _save(s: Setup, callback: TrainingCallback, is_best: bool, clock: TrainingClock) -> Path:
     s.state.elapsed = clock.total()
+    if not s.world.is_main:  # every rank holds the same weights: rank 0 alone writes them
+        return s.layout.checkpoint(s.state.step)
     with run_folder_writes(s.layout, f"saving the checkpoint of step {s.state.step}"):
         path = ckpt.save_checkpoint(s.layout, s.model, s.optimizer, s.scheduler, s.state, s.scaler)
         if is_best:

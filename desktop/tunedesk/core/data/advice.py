@@ -1,0 +1,79 @@
+"""When fine-tuning is not the right tool: few rows, or a task a system prompt already solves.
+
+The Data page shows these before a run is started; each piece of advice says what to try instead (a system
+prompt with a few of the rows as examples, tried on the base model in the Chat page first).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from tunedesk.core.data.records import Record
+
+TOO_FEW = 20  # rows: below this a run mostly memorises them (quality.py already warns below 100)
+FEW_LABELS = 8  # this many distinct answers or fewer: a classification a prompt can state outright
+BASE_ALREADY_GOOD = 0.5  # the base model's task validation loss below this: it already answers like the data
+TRY_PROMPT = (
+    "Try a system prompt with two or three of your rows as examples on the base model in the Chat page first."
+)
+
+
+@dataclass(frozen=True)
+class Advice:
+    kind: str  # too_few_rows | few_answers | answers_copied | base_already_good
+    message: str
+    action: str
+
+
+def fine_tuning_advice(records: list[Record], base_val_loss: float | None = None) -> list[Advice]:
+    """Advice for a dataset (and, when a run has measured it, the base model's loss on it); [] when fine."""
+    out: list[Advice] = []
+    n = len(records)
+    if n < TOO_FEW:
+        out.append(
+            Advice(
+                "too_few_rows",
+                f"Only {n} rows: too few to fine-tune on (it would memorise them).",
+                TRY_PROMPT,
+            )
+        )
+    chats = [r for r in records if r.kind == "chat" and r.reference()]
+    if len(chats) >= TOO_FEW:
+        answers = Counter(r.reference().strip() for r in chats)
+        if len(answers) <= FEW_LABELS:
+            labels = ", ".join(a[:30] for a, _ in answers.most_common(FEW_LABELS))
+            out.append(
+                Advice(
+                    "few_answers",
+                    f"Every row answers with one of {len(answers)} labels ({labels}): a system prompt that lists "
+                    "them often does this without training.",
+                    TRY_PROMPT,
+                )
+            )
+        copied = sum(1 for r in chats if _copied(r))
+        if copied >= 0.8 * len(chats):
+            out.append(
+                Advice(
+                    "answers_copied",
+                    f"{copied} of {len(chats)} answers are copied from the question: extraction that a system "
+                    "prompt usually handles.",
+                    TRY_PROMPT,
+                )
+            )
+    if base_val_loss is not None and base_val_loss < BASE_ALREADY_GOOD:
+        out.append(
+            Advice(
+                "base_already_good",
+                f"The base model already scores {base_val_loss:.2f} on this data before training: it mostly "
+                "answers like your rows already.",
+                TRY_PROMPT,
+            )
+        )
+    return out
+
+
+def _copied(record: Record) -> bool:
+    answer = record.reference().strip().lower()
+    asked = " ".join(m["content"] for m in record.prompt_messages() if m["role"] == "user").lower()
+    return bool(answer) and answer in asked
