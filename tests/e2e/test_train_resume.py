@@ -11,21 +11,11 @@ import pytest
 from tunedesk.core.runs import RunLayout
 from tunedesk.core.training.checkpoints import valid_checkpoints
 
-from .train_helpers import file_events, finish, make_run, of, read_until, run_worker, worker
+from .train_helpers import RESUMABLE, file_events, finish, make_run, of, read_until, run_worker, worker
 
 pytestmark = pytest.mark.e2e
 
-# Dropout on, so the resumed run only matches if the RNG state was restored too.
-SETTINGS = {
-    "max_steps": 10,
-    "eval_every": 2,
-    "save_every": 0,
-    "lora_dropout": 0.3,
-    "sample_prompts": 0,
-    "keep_checkpoints": 5,
-    "batch_size": 2,
-    "grad_accum": 2,
-}
+SETTINGS = RESUMABLE
 
 
 def _losses(events: list[dict]) -> dict[int, float]:

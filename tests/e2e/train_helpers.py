@@ -52,6 +52,19 @@ FAST = {
     "val_max": 8,
 }
 
+# For resume tests: dropout on, so a resumed run only matches an uninterrupted one if the RNG state came back
+# too; a check and a checkpoint every 2 steps; micro-batches accumulated, so a step has an inside.
+RESUMABLE = {
+    "max_steps": 10,
+    "eval_every": 2,
+    "save_every": 0,
+    "lora_dropout": 0.3,
+    "sample_prompts": 0,
+    "keep_checkpoints": 5,
+    "batch_size": 2,
+    "grad_accum": 2,
+}
+
 
 def make_run(root: Path, model: Path | str, data: Path, **preset: Any) -> Path:
     config = RunConfig(

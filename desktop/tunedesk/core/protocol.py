@@ -12,6 +12,7 @@ The same events are appended to the run's ``events.jsonl``, so a run's whole his
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -148,9 +149,16 @@ class EventWriter:
         event = make_event(kind, **fields)
         line = encode(event) + "\n"
         if self.log_path is not None:
-            with open(self.log_path, "a", encoding="utf-8") as fh:
-                fh.write(line)
-                fh.flush()
+            try:
+                with open(self.log_path, "a", encoding="utf-8") as fh:
+                    fh.write(line)
+                    fh.flush()
+            except OSError as exc:
+                # A full, read-only or deleted run folder: the parent still gets the event (and the error
+                # that follows) on the stream; the writer that hits the disk next raises it clearly.
+                logging.getLogger("tunedesk.protocol").debug(
+                    "events not appended to %s: %s", self.log_path, exc
+                )
         if self.stream is not None:
             self.stream.write(line)
             self.stream.flush()

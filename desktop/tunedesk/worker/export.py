@@ -19,6 +19,7 @@ from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.quants import QUANT_NAMES
 from tunedesk.core.protocol import EventWriter
+from tunedesk.core.storage_errors import storage_error_for
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +73,11 @@ def main(argv: list[str]) -> int:
         emit("finished", status="cancelled", quant=plan.quant)
         return run_status.EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - an unexpected failure still ends as an event, not a bare traceback
+        storage = storage_error_for(exc, out_dir, "writing the export", "the run and its adapter are intact")
+        if storage is not None:  # a full disk, a read-only or vanished folder: not a bug, say it plainly
+            emit("error", **storage.to_dict())
+            emit("finished", status="failed", message=storage.message, quant=plan.quant)
+            return 1
         emit(
             "error",
             kind="internal",

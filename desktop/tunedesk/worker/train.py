@@ -149,6 +149,7 @@ def _train(
     from tunedesk.core.training import recipe
     from tunedesk.core.training.distributed import join_world
     from tunedesk.core.training.model_setup import pick_device
+    from tunedesk.core.training.power import keep_awake
     from tunedesk.core.training.resources import oom_error
 
     try:
@@ -166,7 +167,8 @@ def _train(
         report_error(writer, err)
         return run_status.EXIT_FAILED
     try:
-        status = recipe.fit(s, callbacks, control)
+        with keep_awake(s.preset.prevent_sleep, f"TuneDesk is training {layout.root.name}"):
+            status = recipe.fit(s, callbacks, control)
     except TuneDeskError as err:
         report_error(writer, err)
         return run_status.EXIT_FAILED

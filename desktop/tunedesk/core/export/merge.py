@@ -19,6 +19,7 @@ from typing import Any
 from tunedesk.core.atomic import replace_dir_atomic, write_text_atomic
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.model_card import model_card, training_facts
+from tunedesk.core.faults import maybe_raise_os_error
 from tunedesk.core.runs import RunConfig, RunLayout, file_sha256
 
 SOURCE_FILE = "tunedesk-merge.json"  # what was merged: lets a second export reuse the folder
@@ -138,6 +139,7 @@ def merge_run(
         model.config.eos_token_id = eot_id
         log(f"Saving the merged model ({sum(p.numel() for p in model.parameters()) / 1e6:.0f}M parameters)")
         model.save_pretrained(tmp, safe_serialization=True)
+        maybe_raise_os_error("in_export")  # tests: a disk that fills up under the merged weights
         tokenizer.save_pretrained(tmp)
         facts = training_facts(layout, config)
         write_text_atomic(

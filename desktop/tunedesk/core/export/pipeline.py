@@ -32,6 +32,7 @@ from tunedesk.core.data.system_prompt import stored_system_prompt
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.convert import convert_to_gguf
 from tunedesk.core.export.diskspace import FreeSpace, check_disk_space, count_params, export_bytes, free_bytes
+from tunedesk.core.export.memory_check import AvailableRam, available_ram, check_merge_memory
 from tunedesk.core.export.merge import AdapterChoice, choose_adapter, merge_run, merged_is_current
 from tunedesk.core.export.modelfile import modelfile_text
 from tunedesk.core.export.quantize import quantize_gguf
@@ -79,6 +80,7 @@ def plan_export(
     out: str | os.PathLike[str] | None = None,
     emit: Emit = lambda *a, **k: None,
     free_space: FreeSpace = free_bytes,
+    available: AvailableRam = available_ram,
 ) -> ExportPlan:
     """Check everything that can be checked before work starts; a TuneDeskError says what is wrong."""
     from tunedesk.core.models.cache import materialize
@@ -112,6 +114,8 @@ def plan_export(
     params = count_params(choice.path if choice.full_model else base_dir)
     needed = export_bytes(params, q, merged_exists=reuse)
     check_disk_space(out_dir, needed, free_space)
+    if not reuse:
+        check_merge_memory(params, available)
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", config.name or layout.root.name).strip("-") or "model"
     return ExportPlan(layout, config, q, reason, choice, base_dir, out_dir, stem, needed, reuse)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.models.integrity import check_gguf, check_model_folder
 from tunedesk.core.models.source import SOURCE_MARKER, ModelSource, resolve_model
 
 SAMPLE_BYTES = 4 * 2**20
@@ -92,6 +93,7 @@ def _check_disk(folder: Path, need_mb: float) -> None:
 def materialize(source: ModelSource, log: Callable[[str], Any] = print) -> Path:
     """A folder that `AutoModelForCausalLM.from_pretrained` loads (no gguf_file needed)."""
     if not source.is_gguf:
+        check_model_folder(source.path)
         return source.path
     target = cache_folder(source)
     if _complete(target):
@@ -101,6 +103,7 @@ def materialize(source: ModelSource, log: Callable[[str], Any] = print) -> Path:
             return target
         from tunedesk.core.models.info import gguf_info
 
+        check_gguf(source.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         _check_disk(target.parent, gguf_info(source).params * 4 / 2**20)
         log(f"Preparing {source.name} for training (de-quantizing the GGUF once; later runs reuse it)...")

@@ -123,6 +123,10 @@ class Preset:
     init_adapter: str = _f(
         "", "Continue from an earlier run's adapter (its folder) instead of a new one: e.g. SFT, then DPO."
     )
+    prevent_sleep: bool = _f(True, "Keep the computer from going to sleep while this run trains.")
+    pause_on_battery_below: int = _f(
+        20, "On battery below this percentage, save a checkpoint and pause until plugged in (0: never)."
+    )
 
     # ---- conversion helpers -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -180,6 +184,7 @@ class Preset:
                 "init_adapter",
                 "needs a LoRA, DoRA or IA3 run to continue",
             ),
+            (0 <= self.pause_on_battery_below <= 100, "pause_on_battery_below", "must be 0 to 100 (percent)"),
         ]
         for ok, name, why in checks:
             if not ok:

@@ -30,8 +30,8 @@ import torch
 
 from tunedesk.core.atomic import replace_dir_atomic, write_json_atomic
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.faults import maybe_crash, maybe_raise_os_error
 from tunedesk.core.runs import RunLayout
-from tunedesk.core.training.faults import maybe_crash
 
 log = logging.getLogger("tunedesk.training")
 
@@ -121,18 +121,24 @@ def save_checkpoint(
     tmp = layout.checkpoints / f".{final.name}.tmp"
     if tmp.exists():
         shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    maybe_crash("crash_in_checkpoint_save", state.step)
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
-    torch.save(rng_state(), tmp / "rng.pt")
-    if scaler is not None:
-        torch.save(scaler.state_dict(), tmp / "scaler.pt")
-    write_json_atomic(tmp / STATE_FILE, state.to_dict())
-    _fsync_tree(tmp)
-    write_json_atomic(tmp / MARKER, {"step": state.step, "files": sorted(p.name for p in tmp.iterdir())})
-    replace_dir_atomic(tmp, final)
+    layout.checkpoints.mkdir(exist_ok=True)  # not parents: a deleted run folder must not come back half-empty
+    tmp.mkdir()
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        maybe_crash("crash_in_checkpoint_save", state.step)
+        maybe_raise_os_error("in_checkpoint_save", state.step)
+        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+        torch.save(rng_state(), tmp / "rng.pt")
+        if scaler is not None:
+            torch.save(scaler.state_dict(), tmp / "scaler.pt")
+        write_json_atomic(tmp / STATE_FILE, state.to_dict())
+        _fsync_tree(tmp)
+        write_json_atomic(tmp / MARKER, {"step": state.step, "files": sorted(p.name for p in tmp.iterdir())})
+        replace_dir_atomic(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a full disk needs the space back; a torn folder helps nobody
+        raise
     _fsync_dir(layout.checkpoints)
     return final
 
@@ -178,7 +184,7 @@ def clean_partial(layout: RunLayout) -> None:
     if layout.checkpoints.is_dir():
         for path in layout.checkpoints.glob(".step-*.tmp"):
             shutil.rmtree(path, ignore_errors=True)
-    for path in layout.root.glob(".best*"):
+    for path in [*layout.root.glob(".best*"), layout.root / ".adapter.tmp"]:
         shutil.rmtree(path, ignore_errors=True)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from tunedesk.core.faults import in_step, maybe_crash
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, RunLayout, load_config
 from tunedesk.core.training import checkpoints as ckpt
@@ -29,7 +30,6 @@ from tunedesk.core.training.callbacks import TrainingCallback
 from tunedesk.core.training.clock import TrainingClock
 from tunedesk.core.training.control import Control
 from tunedesk.core.training.distributed import World
-from tunedesk.core.training.faults import maybe_crash, maybe_raise_oom
 from tunedesk.core.training.forgetting import measure_forgetting, remember_base_loss
 from tunedesk.core.training.loss import LossFunction, autocast, perplexity, sample_answers, validation_sums
 from tunedesk.core.training.model_setup import (
@@ -42,10 +42,13 @@ from tunedesk.core.training.model_setup import (
     pick_precision,
 )
 from tunedesk.core.training.objective import loss_function
+from tunedesk.core.training.power import PowerWatch
 from tunedesk.core.training.prepare import PreparedData, prepare_data
 from tunedesk.core.training.rehearsal import add_general_data
 from tunedesk.core.training.resources import memory_mb, oom_error, unavailable_hint
+from tunedesk.core.training.resume import restore_newest_good
 from tunedesk.core.training.schedule import lr_multiplier
+from tunedesk.core.training.write_guard import run_folder_writes
 
 log = logging.getLogger("tunedesk.training")
 
@@ -105,8 +108,8 @@ def setup(run_dir: str | Path, world: World | None = None) -> Setup:
     state = ckpt.TrainerState(total_steps=total_steps)
     rng = None
     if resume_dir is not None:
-        state, rng = ckpt.restore(
-            resume_dir, model, optimizer, scheduler, scaler, full=preset.method == "full"
+        state, rng, resume_dir = restore_newest_good(
+            layout, model, optimizer, scheduler, scaler, full=preset.method == "full"
         )
         if state.total_steps != total_steps:
             log.warning(
@@ -179,8 +182,19 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     status = "completed"
     saved_step = s.resumed_from if s.resumed_from is not None else -1
     s.model.train()
+    # Ranks must pause together, and a run over several processes is not on a laptop battery: one process only.
+    power = PowerWatch(0 if s.world.distributed else preset.pause_on_battery_below)
     while state.step < s.total_steps:
         s.world.poll_control(control, s.precision.device)
+        if power.battery_low():  # checkpoint first: a flat battery must not cost the steps since the last one
+            if state.step != saved_step and state.step > 0:
+                _save(s, callback, False, clock)
+                saved_step = state.step
+            callback.on_pause({"step": state.step, "reason": "battery"})
+            with clock.paused():
+                power.wait_for_mains(control)
+            if not control.cancelled:
+                callback.on_resume({"step": state.step, "reason": "mains_power"})
         if control.paused:
             callback.on_pause({"step": state.step})
             with clock.paused():
@@ -248,7 +262,7 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
     lr = s.optimizer.param_groups[0]["lr"]
     loss_total = 0.0
     try:
-        maybe_raise_oom(state.step + 1)
+        in_step(state.step + 1)
         for batch in batches:
             batch = batch.to(s.precision.device)
             with autocast(s.precision):
@@ -301,6 +315,7 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
     )
     total, count = s.world.sum(sums, s.precision.device)
     val_loss = total / count if count else None
+    maybe_crash("crash_in_validation", state.step)
     samples = []
 
     def cancelled() -> bool:
@@ -341,10 +356,11 @@ def _save(s: Setup, callback: TrainingCallback, is_best: bool, clock: TrainingCl
     s.state.elapsed = clock.total()
     if not s.world.is_main:  # every rank holds the same weights: rank 0 alone writes them
         return s.layout.checkpoint(s.state.step)
-    path = ckpt.save_checkpoint(s.layout, s.model, s.optimizer, s.scheduler, s.state, s.scaler)
-    if is_best:
-        ckpt.copy_best(s.layout, path)
-    ckpt.prune(s.layout, s.preset.keep_checkpoints, s.state.best_step)
+    with run_folder_writes(s.layout, f"saving the checkpoint of step {s.state.step}"):
+        path = ckpt.save_checkpoint(s.layout, s.model, s.optimizer, s.scheduler, s.state, s.scaler)
+        if is_best:
+            ckpt.copy_best(s.layout, path)
+        ckpt.prune(s.layout, s.preset.keep_checkpoints, s.state.best_step)
     callback.on_checkpoint({"step": s.state.step, "path": str(path), "is_best": is_best})
     return path
 
@@ -357,7 +373,8 @@ def _save_final_adapter(s: Setup) -> Path:
 
     tmp = s.layout.root / ".adapter.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    s.model.save_pretrained(tmp, safe_serialization=True)
-    s.tokenizer.save_pretrained(tmp)
-    replace_dir_atomic(tmp, s.layout.adapter)
+    with run_folder_writes(s.layout, "saving the final adapter"):
+        s.model.save_pretrained(tmp, safe_serialization=True)
+        s.tokenizer.save_pretrained(tmp)
+        replace_dir_atomic(tmp, s.layout.adapter)
     return s.layout.adapter
