@@ -125,3 +125,24 @@ def test_a_run_training_in_the_background_is_offered_and_cannot_be_deleted(qtbot
     finally:
         child.kill()
         child.wait()
+
+
+def test_forgetting_in_words_and_the_report_opens(qtbot, state, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    done = make_run("alpha", 2, finished=None)
+    forgetting = {"general_loss_base": 1.0, "general_loss_tuned": 1.5, "prompts": 24, "seconds": 2.0}
+    EventWriter(log_path=done.events).emit(
+        "finished", status="completed", best_val_loss=0.5, forgetting=forgetting
+    )
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    page = RunsPage(state)
+    qtbot.addWidget(page)
+    assert page.select(str(done.root))
+    assert page.forgetting.text().startswith("General ability: much lower than the base model")
+    assert "general_data_fraction=0.2" in page.forgetting.text()
+    assert page.report_button.isEnabled()
+    page.report_button.click()
+    assert opened == [str(done.root / "report.html")]
+    assert "1.5000" in (done.root / "report.html").read_text(encoding="utf-8")

@@ -239,3 +239,19 @@ def test_time_left_counts_down_from_core_progress_and_freezes_while_paused(qtbot
     assert stats.values["eta"].text() == at_pause
     stats.add_event({"event": "finished", "status": "completed", "steps": 10})
     assert stats.values["eta"].text() == "done" and stats.progress.value() == stats.progress.maximum()
+
+
+def test_a_finished_run_says_what_it_did_to_general_ability(qtbot):
+    from tunedesk.ui.pages.train.run_monitor import RunMonitor
+
+    monitor = RunMonitor()
+    qtbot.addWidget(monitor)
+    monitor.add_event({"event": "started", "total_steps": 2})
+    assert not monitor.forgetting.isVisibleTo(monitor)
+    forgetting = {"general_loss_base": 1.0, "general_loss_tuned": 1.1, "prompts": 24, "seconds": 1.0}
+    monitor.add_event({"event": "finished", "status": "completed", "steps": 2, "forgetting": forgetting})
+    assert monitor.forgetting.isVisibleTo(monitor)
+    assert monitor.forgetting.text().startswith("General ability: slightly lower than the base model")
+    assert "general_data_fraction" in monitor.forgetting.text()
+    monitor.clear_run()
+    assert not monitor.forgetting.isVisibleTo(monitor)

@@ -28,7 +28,7 @@ class Verdict:
 
 
 def forgetting_verdict(
-    forgetting: dict[str, Any] | None, general_data_fraction: float = 0.0
+    forgetting: dict[str, Any] | None, general_data_fraction: float | None = 0.0
 ) -> Verdict | None:
     """None when the run has no measure (cancelled, or no held-out rows)."""
     if not forgetting:
@@ -50,7 +50,9 @@ def forgetting_verdict(
     )
     text += f" (general loss {base:.3f} -> {tuned:.3f})."
     remedy = ""
-    if level != UNCHANGED:
+    if level != UNCHANGED and general_data_fraction is None:  # the caller does not know the run's setting
+        remedy = "To keep more of it, mix in (more) general data: raise general_data_fraction, e.g. to 0.3."
+    elif level != UNCHANGED:
         suggested = 0.2 if general_data_fraction < 0.2 else min(0.5, round(general_data_fraction + 0.1, 2))
         remedy = (
             f"To keep more of it, mix in general data: general_data_fraction={suggested} "

@@ -23,12 +23,15 @@ class RunsListCard(Card):
         self.resume_button.setToolTip("Continue training from the run's last checkpoint")
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Turn this run into a GGUF model file")
+        self.report_button = QPushButton("Report")
+        self.report_button.setToolTip("Open the before/after report: task and general ability, base vs tuned")
         self.folder_button = QPushButton("Show folder")
         self.delete_button = QPushButton("Delete…")
         for b in (
             self.reopen_button,
             self.resume_button,
             self.export_button,
+            self.report_button,
             self.folder_button,
             self.delete_button,
         ):
@@ -38,6 +41,10 @@ class RunsListCard(Card):
         set_role(self.refresh_button, "link")
         actions.addWidget(self.refresh_button)
         self.body.addLayout(actions)
+        # The selected run's forgetting measure in words (core/report/verdict.py), with the remedy.
+        self.forgetting = QLabel("")
+        self.forgetting.setWordWrap(True)
+        self.body.addWidget(self.forgetting)
         self.table = RunsTable()
         self.body.addWidget(self.table, 1)
         self.empty = QLabel("No runs yet. Start one on the Train page.")

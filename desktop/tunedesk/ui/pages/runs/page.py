@@ -69,6 +69,7 @@ class RunsPage(QWidget):
             c.export_button,
         )
         self.folder_button, self.delete_button = c.folder_button, c.delete_button
+        self.report_button, self.forgetting = c.report_button, c.forgetting
 
     def _connect(self) -> None:
         self.table.itemSelectionChanged.connect(self._on_selection)
@@ -77,6 +78,7 @@ class RunsPage(QWidget):
         self.resume_button.clicked.connect(self.resume)
         self.export_button.clicked.connect(self.export)
         self.folder_button.clicked.connect(self.show_folder)
+        self.report_button.clicked.connect(self.open_report)
         self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
         self.list_card.refresh_button.clicked.connect(self.refresh)
         self.state.training_changed.connect(lambda _t: self.refresh())
@@ -108,6 +110,7 @@ class RunsPage(QWidget):
     def _on_selection(self) -> None:
         run = self.selected()
         self._update_buttons()
+        self.forgetting.setText(forgetting_line(run))
         if run is None:
             self.curves.clear()
             self.curves_card.set_title("Curves")
@@ -126,6 +129,7 @@ class RunsPage(QWidget):
         self.resume_button.setEnabled(run is not None and run.resumable and run.status != "new" and not busy)
         self.export_button.setEnabled(run is not None and run.has_adapter)
         self.folder_button.setEnabled(run is not None)
+        self.report_button.setEnabled(run is not None and run.status in run_status.FINISHED)
         self.delete_button.setEnabled(run is not None and not run_status.is_active(run.status))
         if busy:
             self.reopen_button.setToolTip("A run is training: wait for it, or cancel it, first.")
@@ -149,6 +153,17 @@ class RunsPage(QWidget):
         if run is not None:
             self.state.set_run_dir(str(run.path))
             self.state.go_to("export")
+
+    def open_report(self) -> Path | None:
+        """Write the selected run's report.html afresh from its events and open it in the browser."""
+        from tunedesk.core.report.build import write_report
+
+        run = self.selected()
+        if run is None:
+            return None
+        html = write_report(run.path)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(html)))
+        return html
 
     def show_folder(self) -> None:
         run = self.selected()
@@ -217,3 +232,21 @@ class RunsPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         self.refresh()  # runs may have changed while another page was shown
+
+
+def forgetting_line(run: RunSummary | None) -> str:
+    """'General ability: ...' for a run with a forgetting measure, with the remedy when it dropped; else ''."""
+    from tunedesk.core.errors import TuneDeskError
+    from tunedesk.core.report.verdict import forgetting_verdict
+    from tunedesk.core.runs import load_config
+
+    if run is None or not run.forgetting:
+        return ""
+    try:
+        fraction = load_config(run.path).preset.general_data_fraction
+    except (TuneDeskError, OSError):
+        fraction = 0.0
+    verdict = forgetting_verdict(run.forgetting, fraction)
+    if verdict is None:
+        return ""
+    return verdict.text + (f" {verdict.remedy}" if verdict.remedy else "")

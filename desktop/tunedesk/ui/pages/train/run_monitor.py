@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from tunedesk.core import status as run_status
+from tunedesk.core.report.verdict import forgetting_verdict
 from tunedesk.ui.pages.train.log_view import LogView
 from tunedesk.ui.pages.train.run_stats import RunStats
 from tunedesk.ui.pages.train.samples_view import SamplesView
@@ -61,6 +62,11 @@ class RunMonitor(QSplitter):
         card.body.addLayout(buttons)
         self.stats = RunStats()
         card.body.addWidget(self.stats)
+        # After a run: its forgetting measure in words (core/report/verdict.py), with the remedy when it dropped.
+        self.forgetting = QLabel("")
+        self.forgetting.setWordWrap(True)
+        self.forgetting.setVisible(False)
+        card.body.addWidget(self.forgetting)
         return card
 
     def _details_card(self) -> Card:
@@ -88,6 +94,8 @@ class RunMonitor(QSplitter):
         self.samples.clear_samples()
         self.log.clear()
         self.stats.reset()
+        self.forgetting.clear()
+        self.forgetting.setVisible(False)
 
     def add_event(self, ev: dict[str, Any]) -> None:
         """One protocol event: the curves, stats and samples take what they need; the state line and the log
@@ -114,6 +122,10 @@ class RunMonitor(QSplitter):
             self.log.append_line(str(ev.get("message", "")), "error")
         elif kind == "finished":
             self.show_status(str(ev.get("status")))
+            verdict = forgetting_verdict(ev.get("forgetting"), None)
+            if verdict is not None:
+                self.forgetting.setText(verdict.text + (f" {verdict.remedy}" if verdict.remedy else ""))
+                self.forgetting.setVisible(True)
 
     def show_status(self, status: str) -> None:
         """A run's end status (completed, cancelled, ...) in words on the state line."""
