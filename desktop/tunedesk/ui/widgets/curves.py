@@ -1,4 +1,5 @@
-"""Loss, validation-loss and learning-rate curves of a run, drawn from its protocol events.
+"""Loss, validation-loss and learning-rate curves of a run, drawn from its protocol events; for a preference
+(DPO) run also the share of held-out pairs whose chosen answer the model prefers, and the reward margin.
 
 The same `add_event` feeds a live run (events from the worker) and a past one (`load_events` over its
 events.jsonl), so what a user sees during training is exactly what the Runs page redraws later.
@@ -24,7 +25,8 @@ class _ScientificAxis(pg.AxisItem):
 
 
 class TrainingCurves(QWidget):
-    """Two plots side by side: loss (training and validation) and learning rate, against the step."""
+    """Plots side by side against the step: loss (training and validation), learning rate, and for DPO runs
+    (events with `preference_accuracy`) a third: held-out preference accuracy and the training reward margin."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,11 +53,24 @@ class TrainingCurves(QWidget):
             symbolPen=None,
         )
         self.lr_curve = self.lr_plot.plot([], [], pen=pg.mkPen(LR_COLOR, width=2))
+        self.preference_plot = self._plot("Preference (DPO)", bg, fg)
+        self.preference_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
+        self.accuracy_curve = self.preference_plot.plot(
+            [], [], name="held-out accuracy", pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=7,
+            symbolBrush=VAL_COLOR, symbolPen=None,
+        )  # fmt: skip
+        self.margin_curve = self.preference_plot.plot(
+            [], [], name="reward margin", pen=pg.mkPen(TRAIN_COLOR, width=2)
+        )
         layout.addWidget(self.loss_plot, 3)
         layout.addWidget(self.lr_plot, 2)
+        layout.addWidget(self.preference_plot, 3)
+        self.preference_plot.hide()  # shown by the first event that carries a preference number
         self.train_points: list[tuple[int, float]] = []
         self.val_points: list[tuple[int, float]] = []
         self.lr_points: list[tuple[int, float]] = []
+        self.accuracy_points: list[tuple[int, float]] = []
+        self.margin_points: list[tuple[int, float]] = []
         self.total_steps = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -81,12 +96,15 @@ class TrainingCurves(QWidget):
 
     def clear(self) -> None:
         self.total_steps = 0
-        for plot in (self.loss_plot, self.lr_plot):
+        for plot in (self.loss_plot, self.lr_plot, self.preference_plot):
             plot.enableAutoRange()
-        self.train_points.clear()
-        self.val_points.clear()
-        self.lr_points.clear()
+        for points in self._all_points():
+            points.clear()
+        self.preference_plot.hide()
         self.redraw()
+
+    def _all_points(self) -> list[list[tuple[int, float]]]:
+        return [self.train_points, self.val_points, self.lr_points, self.accuracy_points, self.margin_points]
 
     def add_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -94,17 +112,21 @@ class TrainingCurves(QWidget):
         if isinstance(total, int) and total > 0 and total != self.total_steps:
             # The whole run's width from the start: the curve grows across the plot instead of rescaling.
             self.total_steps = total
-            for plot in (self.loss_plot, self.lr_plot):
+            for plot in (self.loss_plot, self.lr_plot, self.preference_plot):
                 plot.setXRange(0, total, padding=0.02)
+        if event.get("preference_accuracy") is not None and self.preference_plot.isHidden():
+            self.preference_plot.show()
         if kind == "step":
             self._add(self.train_points, event.get("step"), event.get("loss"))
             self._add(self.lr_points, event.get("step"), event.get("learning_rate"))
+            self._add(self.margin_points, event.get("step"), event.get("reward_margin"))
         elif kind == "eval":
             self._add(self.val_points, event.get("step"), event.get("val_loss"))
+            self._add(self.accuracy_points, event.get("step"), event.get("preference_accuracy"))
         elif kind == "started" and event.get("resumed_from_step"):
             # A resumed run repeats the steps after its checkpoint: drop what the crash cut short.
             cut = int(event["resumed_from_step"])
-            for points in (self.train_points, self.val_points, self.lr_points):
+            for points in self._all_points():
                 points[:] = [p for p in points if p[0] <= cut]
         else:
             return
@@ -130,5 +152,7 @@ class TrainingCurves(QWidget):
             (self.train_curve, self.train_points),
             (self.val_curve, self.val_points),
             (self.lr_curve, self.lr_points),
+            (self.accuracy_curve, self.accuracy_points),
+            (self.margin_curve, self.margin_points),
         ):
             curve.setData([p[0] for p in points], [p[1] for p in points])

@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QFrame, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from tunedesk.ui.pages.chat.chat_session import ChatSession
+from tunedesk.ui.pages.chat.feedback_bar import FeedbackBar
 from tunedesk.ui.style import set_role
 
 RENDER_DELAY_MS = 40  # at most one redraw per 40 ms, however fast tokens arrive
@@ -65,9 +66,11 @@ class ChatPane(QFrame):
         self.transcript.setFrameShape(QFrame.Shape.NoFrame)
         self.stats = QLabel(" ")
         set_role(self.stats, "help")
+        self.feedback = FeedbackBar(self.last_exchange)
         lay.addWidget(self.title)
         lay.addWidget(self.transcript, 1)
         lay.addWidget(self.stats)
+        lay.addWidget(self.feedback)
         self.set_title(title)
 
     @property
@@ -84,6 +87,7 @@ class ChatPane(QFrame):
             return
         self._config = config
         self.model_path = path
+        self.feedback.set_model(path)
         self._retire_session()
         self.messages.clear()
         self._render()
@@ -166,8 +170,18 @@ class ChatPane(QFrame):
         self.stats.setText("The model could not answer.")
         self._render()
 
+    def last_exchange(self) -> tuple[list[dict[str, str]], str] | None:
+        """(the messages the last answer replied to, that answer) once it is complete; else None."""
+        if self.busy or not self.messages or self.messages[-1][0] != "assistant" or not self.messages[-1][1]:
+            return None
+        system = self._config[1] if self._config else ""
+        prompt = [{"role": "system", "content": system}] if system else []
+        prompt += [{"role": r, "content": t} for r, t in self.messages[:-1] if r in ("user", "assistant")]
+        return prompt, self.messages[-1][1]
+
     def _render(self) -> None:
         self._render_pending = False
+        self.feedback.refresh()
         self.transcript.setHtml("".join(bubble_html(role, text) for role, text in self.messages))
         bar = self.transcript.verticalScrollBar()
         bar.setValue(bar.maximum())

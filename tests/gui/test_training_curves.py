@@ -1,0 +1,34 @@
+"""The curves widget draws a DPO run's preference numbers in a plot of their own, and only for DPO runs."""
+
+from __future__ import annotations
+
+from tunedesk.core.protocol import make_event
+from tunedesk.ui.widgets.curves import TrainingCurves
+
+
+def _dpo_events() -> list[dict]:
+    prefs = lambda acc, margin: {"preference_accuracy": acc, "reward_margin": margin}  # noqa: E731
+    return [
+        make_event("started", run_dir="r", total_steps=4, objective="dpo"),
+        make_event("eval", step=0, val_loss=0.693, **prefs(0.0, 0.0)),
+        *(
+            make_event("step", step=i, total_steps=4, loss=0.69 - i / 10, **prefs(0.5, i / 10))
+            for i in (1, 2)
+        ),
+        make_event("eval", step=2, val_loss=0.4, **prefs(0.95, 0.8)),
+    ]
+
+
+def test_a_dpo_run_gets_a_preference_plot(qtbot) -> None:
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.load_events([make_event("step", step=1, total_steps=4, loss=2.0, learning_rate=1e-4)])
+    assert curves.preference_plot.isHidden()  # an SFT run has no preference numbers
+    curves.load_events(_dpo_events())
+    assert not curves.preference_plot.isHidden()
+    assert curves.accuracy_points == [(0, 0.0), (2, 0.95)]  # held-out, from the checks
+    assert curves.margin_points == [(1, 0.1), (2, 0.2)]  # from the training steps
+    x, y = curves.accuracy_curve.getData()
+    assert list(x) == [0, 2] and list(y) == [0.0, 0.95]
+    curves.clear()
+    assert curves.preference_plot.isHidden() and curves.accuracy_points == []
