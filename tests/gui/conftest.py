@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,3 +45,42 @@ def stop_workers(qtbot):  # type: ignore[no-untyped-def]
             worker.kill_timeout_ms = 2000
             worker.terminate()
             qtbot.waitUntil(lambda w=worker: not Shiboken.isValid(w) or not w.is_running(), timeout=5000)
+
+
+HEAVY_MODULES = ("llama_cpp", "torch", "transformers")
+
+
+def _heavy_imports_after(module: str, page: str, cleanup: str = "pass") -> list[str]:
+    """Which heavy modules a fresh process has imported after building `page` from `module` (should be none).
+
+    A fresh process: this test process has long imported them through other tests.
+    """
+    code = (
+        "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+        f"from tunedesk.ui.app_state import AppState; from {module} import {page};"
+        f"page = {page}(AppState()); {cleanup};"
+        f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return eval(out.stdout.strip().splitlines()[-1])  # noqa: S307 - a list literal this code printed
+
+
+@pytest.fixture
+def heavy_imports_after():  # type: ignore[no-untyped-def]
+    """`heavy_imports_after(module, page_class, cleanup="")`: see _heavy_imports_after."""
+    return _heavy_imports_after
+
+
+@pytest.fixture
+def window(qtbot, stop_workers):  # type: ignore[no-untyped-def]
+    """The main window, shown; its training worker and advisor never outlive the test."""
+    from tunedesk.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    stop_workers(w.train_page.worker)
+    stop_workers(w.train_page.advisor.process)
+    w.show()
+    return w

@@ -30,18 +30,9 @@ def _wait_idle(qtbot, page: ChatPage, timeout: int = 180000) -> None:
     qtbot.waitUntil(lambda: not any(p.busy for p in page.panes), timeout=timeout)
 
 
-def test_building_the_page_does_not_import_llama_cpp() -> None:
+def test_building_the_page_does_not_import_llama_cpp(heavy_imports_after) -> None:
     # In a fresh process: this test process has long imported llama_cpp through the other tests.
-    code = (
-        "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.chat.page import ChatPage;"
-        "page = ChatPage(AppState()); page.shutdown();"
-        "print(sorted(m for m in ('llama_cpp', 'torch', 'transformers') if m in sys.modules))"
-    )
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert heavy_imports_after("tunedesk.ui.pages.chat.page", "ChatPage", "page.shutdown()") == []
 
 
 def test_streams_a_real_answer_with_stats(qtbot, page: ChatPage) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -102,17 +99,8 @@ def test_split_settings_write_the_preset(qtbot, page: DataPage) -> None:
     assert page.val_share.value() == 5
 
 
-def test_building_the_page_does_not_import_transformers() -> None:
-    code = (
-        "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.data.page import DataPage;"
-        "page = DataPage(AppState()); page.inspector.kill();"
-        "print(sorted(m for m in ('llama_cpp', 'torch', 'transformers') if m in sys.modules))"
-    )
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+def test_building_the_page_does_not_import_transformers(heavy_imports_after) -> None:
+    assert heavy_imports_after("tunedesk.ui.pages.data.page", "DataPage", "page.inspector.kill()") == []
 
 
 def test_a_folder_of_notes_is_raw_text(qtbot, page: DataPage) -> None:

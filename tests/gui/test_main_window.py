@@ -36,16 +36,6 @@ def data_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def window(qtbot, stop_workers) -> MainWindow:
-    w = MainWindow()
-    qtbot.addWidget(w)
-    stop_workers(w.train_page.worker)
-    stop_workers(w.train_page.advisor.process)
-    w.show()
-    return w
-
-
 def test_six_pages_in_order_with_sidebar(window):
     kinds = [MachinePage, DataPage, TrainPage, ExportPage, ChatPage, RunsPage]
     assert [type(window.stack.widget(i)) for i in range(6)] == kinds

@@ -203,21 +203,24 @@ class RunsPage(QWidget):
         running = [r for r in self.runs if run_status.is_active(r.status)]
         crashed = [r for r in self.runs if r.status == "crashed" and r.resumable]
         if running:
-            self._offer = running[0]
-            self.banner.show_info(
-                f"“{running[0].name}” is still training in the background.",
+            run, action = running[0], "Show it"
+            lines = (
+                f"“{run.name}” is still training in the background.",
                 "Open it to watch its progress and control it.",
-                action="Show it",
+                "A run is still training in the background: see Runs.",
             )
-            self.state.show_status("A run is still training in the background: see Runs.")
         elif crashed:
-            self._offer = crashed[0]
-            self.banner.show_info(
-                f"“{crashed[0].name}” stopped unexpectedly at step {crashed[0].step}.",
+            run, action = crashed[0], "Resume"
+            lines = (
+                f"“{run.name}” stopped unexpectedly at step {run.step}.",
                 "It has a checkpoint: training can continue from there.",
-                action="Resume",
+                "A run stopped unexpectedly: see Runs to resume it.",
             )
-            self.state.show_status("A run stopped unexpectedly: see Runs to resume it.")
+        else:
+            return
+        self._offer = run
+        self.banner.show_info(lines[0], lines[1], action=action)
+        self.state.show_status(lines[2])
 
     def _on_banner_action(self) -> None:
         run, self._offer = self._offer, None
