@@ -96,6 +96,17 @@ def test_a_message_too_long_for_the_context_is_refused(starter_gguf: Path) -> No
     assert err.value.kind == "context_overflow"
 
 
+def test_empty_message_is_refused_and_control_characters_dropped(engine: ChatEngine) -> None:
+    engine.reset()
+    for empty in ("", "   \n\t", "\x00\x07\x1b"):
+        with pytest.raises(TuneDeskError) as err:
+            engine.ask(empty, max_tokens=8)
+        assert err.value.kind == "empty_message"
+    answer = engine.ask("Say\x00 hello\x1b[31m\x07 in one word.", max_tokens=8, temperature=0.0)
+    assert isinstance(answer, str)
+    assert engine.messages()[-2]["content"] == "Say hello[31m in one word."
+
+
 def test_not_a_gguf_file(tmp_path: Path) -> None:
     fake = tmp_path / "model.gguf"
     fake.write_bytes(b"PK\x03\x04 this is a zip file, not a model" * 10)

@@ -9,6 +9,7 @@ exchanges are dropped first (the system prompt always stays) and `trimmed_turns`
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,21 @@ from tunedesk.core.errors import TuneDeskError
 
 # Below this many tokens of room for the answer, a question is refused instead of answered in a few words.
 MIN_ANSWER_TOKENS = 16
+# Control characters other than tab and newline (pasted from terminals or binary files) mean nothing to a model
+# and some break its tokenizer's special-token parsing: they are dropped from what the person typed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_message(text: str) -> str:
+    """The person's message without control characters; an empty one is refused with a clear message."""
+    cleaned = _CONTROL.sub("", text.replace("\r\n", "\n")).strip()
+    if not cleaned:
+        raise TuneDeskError(
+            "The message is empty.", hint="Type a question or a request first.", kind="empty_message"
+        )
+    return cleaned
+
+
 # Per-message overhead used to count tokens when a model has no template to render with.
 _PLAIN_OVERHEAD = 8
 
@@ -119,6 +135,7 @@ class ChatEngine:
     ) -> Iterator[str]:
         """Yield the answer in text pieces as they are generated; the exchange then joins the history."""
         self._cancel.clear()
+        user_message = clean_message(user_message)
         max_tokens, prompt_tokens = self._fit(user_message, max_tokens)
         messages = self.messages(user_message)
         stats = ChatStats(prompt_tokens=prompt_tokens, trimmed_turns=self.trimmed_turns)

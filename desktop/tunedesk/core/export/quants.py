@@ -89,7 +89,7 @@ def after_failed_verification(quant: str) -> str:
     finer = order[: order.index(quant)] if quant in order else []
     if quant == "f16":
         return (
-            "An f16 file fails only when conversion went wrong: export the other checkpoint, or report the "
+            "An unquantized file fails only when conversion went wrong: export the other checkpoint, or report the "
             "problem with the verification report attached."
         )
     nearest = "q8_0" if "q8_0" in finer else finer[-1]
