@@ -239,3 +239,15 @@ def test_time_left_counts_down_from_core_progress_and_freezes_while_paused(qtbot
     assert stats.values["eta"].text() == at_pause
     stats.add_event({"event": "finished", "status": "completed", "steps": 10})
     assert stats.values["eta"].text() == "done" and stats.progress.value() == stats.progress.maximum()
+
+
+def test_processes_are_offered_only_with_several_gpus(qtbot, page):
+    row = page.settings.processes
+    assert row.isHidden() and row.processes() == 1  # no GPU probed
+    gpu = {"name": "H100", "total_mb": 81_920, "free_mb": 80_000}
+    page.state.set_hardware({"cuda": [gpu, gpu]})
+    assert not row.isHidden() and row.spin.maximum() == 2
+    row.spin.setValue(2)
+    assert row.processes() == 2
+    page.state.set_hardware({"cuda": [gpu]})
+    assert row.isHidden() and row.processes() == 1
