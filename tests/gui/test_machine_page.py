@@ -112,6 +112,11 @@ def test_formatting_helpers_are_readable() -> None:
         "CPU cores": "8 (16 threads)",
         "Free disk": "195 GB",
     }
+    two = {"name": "H100", "total_mb": 81_920, "free_mb": 80_000}
+    facts = dict(hardware_facts({"cuda": [two, {**two, "free_mb": 40_000}], "disk_free_mb": 1}))
+    assert (facts["Device"], facts["Memory"]) == ("2 x H100", "80.0 GB + 80.0 GB (117 GB free in all)")
+    mixed = [{"name": "RTX 4090", "total_mb": 24_576, "free_mb": 24_000}, {**two, "name": "RTX 3090"}]
+    assert dict(hardware_facts({"cuda": mixed}))["Device"] == "RTX 4090 + RTX 3090"
     assert model_line({"params": 7_240_000_000, "size_on_disk_mb": 13_800, "exportable": False}).startswith(
         "7.2B"
     )

@@ -255,3 +255,15 @@ def test_a_finished_run_says_what_it_did_to_general_ability(qtbot):
     assert "general_data_fraction" in monitor.forgetting.text()
     monitor.clear_run()
     assert not monitor.forgetting.isVisibleTo(monitor)
+
+
+def test_processes_are_offered_only_with_several_gpus(qtbot, page):
+    row = page.settings.processes
+    assert row.isHidden() and row.processes() == 1  # no GPU probed
+    gpu = {"name": "H100", "total_mb": 81_920, "free_mb": 80_000}
+    page.state.set_hardware({"cuda": [gpu, gpu]})
+    assert not row.isHidden() and row.spin.maximum() == 2
+    row.spin.setValue(2)
+    assert row.processes() == 2
+    page.state.set_hardware({"cuda": [gpu]})
+    assert row.isHidden() and row.processes() == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
@@ -10,8 +10,8 @@ from tunedesk.ui.app_state import PAGE_NAMES
 from tunedesk.ui.sidebar import TITLES
 from tunedesk.ui.style import THEMES
 
-if TYPE_CHECKING:
-    from tunedesk.ui.main_window import MainWindow
+# The window is main_window.MainWindow; it is not imported here, so menus and the window import one way only.
+MainWindow = Any
 
 
 def _action(

@@ -117,13 +117,19 @@ class WorkerProcess(QObject):
         self._proc.start(command[0], command[1:])
 
     def start_detached(
-        self, args: list[str], run_dir: str | Path, *, env: dict[str, str] | None = None
+        self,
+        args: list[str],
+        run_dir: str | Path,
+        *,
+        env: dict[str, str] | None = None,
+        command: list[str] | None = None,
     ) -> None:
-        """Start `python -m tunedesk.worker ARGS` so that it outlives this app, and follow it via `run_dir`."""
+        """Start `python -m tunedesk.worker ARGS` (or `command`, e.g. accelerate's launcher for several
+        processes) so that it outlives this app, and follow it via `run_dir`."""
         if self.is_running():
             self._supersede()
         layout = RunLayout(Path(run_dir))
-        command = worker_command(*args)
+        command = command or worker_command(*args)
         try:
             child = spawn_detached(command, layout, worker_env(env))
         except OSError as exc:

@@ -20,8 +20,7 @@ def hardware_facts(hw: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) tiles for a HardwareInfo dict: device, memory, cores, free disk."""
     gpus = hw.get("cuda") or []
     if gpus:
-        device = gpus[0]["name"]
-        memory = f"{_gb(gpus[0]['total_mb'])} ({_gb(gpus[0]['free_mb'])} free)"
+        device, memory = gpu_facts(gpus)
     elif hw.get("mps"):
         device, memory = "Apple GPU (Metal)", f"{_gb(hw.get('ram_total_mb'))} unified"
     else:
@@ -37,6 +36,16 @@ def hardware_facts(hw: dict[str, Any]) -> list[tuple[str, str]]:
         ("CPU cores", cores),
         ("Free disk", _gb(hw.get("disk_free_mb"))),
     ]
+
+
+def gpu_facts(gpus: list[dict[str, Any]]) -> tuple[str, str]:
+    """(device, memory) for one GPU or several: every GPU is shown (several can train one run together)."""
+    names = [g["name"] for g in gpus]
+    free = _gb(sum(g["free_mb"] for g in gpus))
+    if len(gpus) == 1:
+        return names[0], f"{_gb(gpus[0]['total_mb'])} ({free} free)"
+    device = f"{len(gpus)} x {names[0]}" if len(set(names)) == 1 else " + ".join(names)
+    return device, " + ".join(_gb(g["total_mb"]) for g in gpus) + f" ({free} free in all)"
 
 
 class HardwareCard(Card):

@@ -28,6 +28,7 @@ from tunedesk.core.runs import (
     summarize_run,
     worker_alive,
 )
+from tunedesk.core.training.launcher import train_command
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.train.run_monitor import START_TIP, RunMonitor
 from tunedesk.ui.pages.train.settings_panel import TrainSettings
@@ -136,6 +137,7 @@ class TrainPage(QWidget):
                 preset=self.form.preset(),
                 device=self.settings.advised_device,
                 data_sha256=file_sha256(self.state.data_path),
+                processes=self.settings.processes.processes(),
             )
             layout = create_run(config)
         except TuneDeskError as err:
@@ -154,6 +156,12 @@ class TrainPage(QWidget):
         self._begin(Path(run_dir), history=read_events(RunLayout(Path(run_dir)).events))
 
     def _begin(self, root: Path, history: list[dict[str, Any]]) -> None:
+        try:  # several processes: accelerate's launcher (core/training/launcher.py); one: the plain worker
+            config = load_config(root)
+            command = train_command(RunLayout(root), config) if config.processes > 1 else None
+        except TuneDeskError as err:
+            self.banner.show_error(err.message, err.hint)
+            return
         self._show_run(root, history)
         self.banner.hide()
         self._started_at = time.monotonic()
@@ -161,7 +169,7 @@ class TrainPage(QWidget):
         self._set_running(True)
         self.state.set_run_dir(str(root))
         self.state.set_training(True)
-        self.worker.start_detached(["train", str(root)], root)
+        self.worker.start_detached(["train", str(root)], root, command=command)
 
     def pause(self) -> None:
         if self.worker.send("pause"):

@@ -18,6 +18,7 @@ from tunedesk.core.runs import RunConfig
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.train.estimate_view import EstimateView
 from tunedesk.ui.pages.train.preset_form import PresetForm
+from tunedesk.ui.pages.train.processes_row import ProcessesRow
 from tunedesk.ui.pages.train.settings_advisor import Advice, SettingsAdvisor
 from tunedesk.ui.widgets.card import Card
 
@@ -46,6 +47,8 @@ class TrainSettings(QScrollArea):
         self.advisor.advised.connect(self._on_advice)
         self.form.changed.connect(self._on_form_changed)
         state.preset_changed.connect(self._on_state_preset)
+        state.hardware_changed.connect(self.processes.set_hardware)
+        self.processes.set_hardware(state.hardware)
         self._advice_timer = QTimer(self)
         self._advice_timer.setSingleShot(True)
         self._advice_timer.setInterval(ADVICE_DELAY_MS)
@@ -55,7 +58,9 @@ class TrainSettings(QScrollArea):
         card = Card("Settings", "Chosen for this machine, model and data. Change anything you like.")
         self.estimate = EstimateView()
         self.form = PresetForm()
+        self.processes = ProcessesRow()
         card.body.addWidget(self.estimate)
+        card.body.addWidget(self.processes)
         card.body.addSpacing(6)
         card.body.addWidget(self.form)
         card.body.addStretch(1)
@@ -68,6 +73,7 @@ class TrainSettings(QScrollArea):
         """While a run trains its settings are fixed: the form is locked and advice is not applied."""
         self._training = training
         self.form.setEnabled(not training)
+        self.processes.setEnabled(not training)
 
     def inputs_changed(self) -> None:
         """The model, data or machine changed: the advice is stale until the core answers again."""
