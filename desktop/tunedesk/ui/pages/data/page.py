@@ -229,8 +229,13 @@ class DataPage(QWidget):
 
     def _show_report(self, report: dict[str, Any]) -> None:
         self.report = report
-        fmt = report.get("data_format", "?").replace("_", " ")
-        self.format_label.setText(f"{fmt} · {report.get('file_format', '?')}")
+        from tunedesk.core.data.formats import format_display_name
+
+        # Plain words from core ("Chat conversations in a JSON Lines file"), never the format's id.
+        name = report.get("format_name") or format_display_name(
+            report.get("data_format", "?"), report.get("file_format")
+        )
+        self.format_label.setText(name)
         self.report_card.show_report(report)
         self.state.set_data_stats(report)
 
