@@ -205,8 +205,9 @@ class DataPage(QWidget):
         self._inspect_path = self.path
         model = self.state.model_ref or "starter"
         self.token_note.setText(f"Counting tokens with the {Path(model).name} tokenizer…")
-        seq_len = (self.state.preset or Preset()).seq_len  # so "Truncated" counts against the real cut-off
-        args = ["data", "inspect", self.path, "--model", model, "--seq-len", str(seq_len), "--json"]
+        args = ["data", "inspect", self.path, "--model", model, "--json"]
+        if self.state.preset is not None:  # the Train page's length; else the CLI cuts where advise() would
+            args[-1:-1] = ["--seq-len", str(self.state.preset.seq_len)]
         self.inspector.start_cli(args)
 
     @Slot(object)
