@@ -62,6 +62,13 @@ def test_demo_writes_everything_and_verifies(demo: dict) -> None:
     assert "starter" in card and "Best validation loss" in card
     assert is_sample_format(demo["tuned_answer"]), demo["tuned_answer"]
     assert not is_sample_format(demo["base_answer"])
+    # Like with like: the base it was compared with is the starter at the tuned file's quantization.
+    base = Path(demo["base_gguf_path"])
+    assert (
+        base.is_file() and base.name.startswith("SmolLM2-135M-Instruct") and base.name.endswith("-q8_0.gguf")
+    )
+    # The sample data's system prompt, not SmolLM's own, is the Modelfile's.
+    assert 'SYSTEM """You triage customer support tickets' in modelfile
 
 
 def test_q4_k_m_export_reuses_the_merge_and_verifies(demo: dict, q4: dict) -> None:

@@ -194,3 +194,20 @@ def test_quitting_the_app_after_chatting_exits_cleanly(tmp_path: Path, starter_g
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Fatal Python error" not in out.stderr and "QThread: Destroyed" not in out.stderr
     assert out.stdout.strip().splitlines()[-1] == "exited 0"
+
+
+def test_a_tuned_gguf_brings_its_training_prompt_and_a_same_quant_base(
+    qtbot, page: ChatPage, starter_gguf: Path, tmp_path: Path
+) -> None:
+    from tunedesk.core.chat.companion import GgufCompanion, write_companion
+
+    tuned, base = tmp_path / "run-q4_1.gguf", tmp_path / "base-q4_1.gguf"
+    tuned.symlink_to(starter_gguf)
+    base.symlink_to(starter_gguf)
+    write_companion(tuned, GgufCompanion("You triage tickets.", str(tmp_path), "q4_1", str(base)))
+    page.state.set_gguf_path(str(tuned))
+    assert page.answer_settings.system_text() == "You triage tickets."  # not "You are a helpful assistant."
+    assert page.base_pane.model_path == str(base)
+    # Each side says which is which, with its quantization.
+    assert page.tuned_pane.title.text() == "Your model · q4_1"
+    assert page.base_pane.title.text() == "Base model · q4_1"

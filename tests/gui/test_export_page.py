@@ -89,8 +89,10 @@ def test_export_shows_stages_checks_and_sets_gguf(qtbot, page: ExportPage, run_d
     assert page.progress.value() == page.progress.maximum()
     assert all(icon.text() == "✓" for icon, _ in page.stage_rows.values())
     shown = [page.checks.itemAt(i).widget().text() for i in range(page.checks.count())]
-    assert "Chat template embedded in the file" in shown
-    assert "97%" in shown and "8.30" in shown and "not measured" in shown
+    assert shown[0].startswith("The GGUF file works")  # the verdict in one sentence comes first
+    assert "Chat template kept" in shown
+    assert "97 %" in shown and "8.301" in shown and "not measured" in shown
+    assert "already beside model-q4_k_m.gguf" in page.result_card.modelfile_note.text()
     assert "FROM ./model-q4_k_m.gguf" in page.modelfile.toPlainText()
     assert page.open_button.isEnabled() and page.copy_button.isEnabled()
     page.copy_button.click()

@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     from tunedesk.ui.main_window import MainWindow
     from tunedesk.ui.sidebar import icon_path
     from tunedesk.ui.style import apply_theme
+    from tunedesk.ui.wheel_guard import install_wheel_guard
 
+    install_wheel_guard(app)  # a wheel edits a field only when the field has focus
     app.setWindowIcon(QIcon(str(icon_path("tunedesk.svg"))))
     apply_theme(app, str(QSettings().value("theme", "system")))
     hints = QGuiApplication.styleHints()

@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         s.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         for signal in (s.model_changed, s.data_changed, s.run_changed, s.training_changed):
             signal.connect(self._update_availability)
+        self.train_page.paused_changed.connect(self._update_availability)
         s.model_changed.connect(lambda m: self.settings.setValue("last_model", m))
         s.data_changed.connect(lambda d: self.settings.setValue("last_data", d))
         self.train_page.run_finished.connect(self._on_run_finished)
@@ -133,10 +134,11 @@ class MainWindow(QMainWindow):
     def _update_availability(self, *_: object) -> None:
         for name in PAGE_NAMES:
             self.sidebar.set_missing(name, self.missing_for(name))
-        running = self.state.training
+        running, paused = self.state.training, self.train_page.paused
         self.start_action.setEnabled(not running)
-        for action in (self.pause_action, self.resume_action, self.cancel_action):
-            action.setEnabled(running)
+        self.pause_action.setEnabled(running and not paused)
+        self.resume_action.setEnabled(running and paused)  # never offered while the run trains
+        self.cancel_action.setEnabled(running)
 
     def _on_sidebar_row(self, row: int) -> None:
         if 0 <= row < len(PAGE_NAMES) and row != self.stack.currentIndex():

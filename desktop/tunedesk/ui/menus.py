@@ -35,7 +35,8 @@ def build_menus(window: MainWindow) -> None:
     file_menu.addAction(_action(window, "&Quit", QKeySequence.StandardKey.Quit, window.close))
 
     train_menu = bar.addMenu("&Training")
-    window.start_action = _action(window, "&Start training", "Ctrl+Return", window.start_training)
+    # Ctrl+Enter belongs to Chat's message box (Send): one key, one action.
+    window.start_action = _action(window, "&Start training", "F5", window.start_training)
     window.pause_action = _action(window, "&Pause", "Ctrl+P", window.train_page.pause)
     window.resume_action = _action(window, "&Resume", "Ctrl+R", window.train_page.resume)
     window.cancel_action = _action(window, "&Cancel", "Ctrl+.", window.train_page.cancel)
@@ -45,7 +46,12 @@ def build_menus(window: MainWindow) -> None:
     view_menu = bar.addMenu("&View")
     for row, name in enumerate(PAGE_NAMES):
         view_menu.addAction(
-            _action(window, TITLES[name], f"Ctrl+{row + 1}", lambda _=False, n=name: window.go_to(n))
+            _action(
+                window,
+                TITLES[name].replace("&", "&&"),  # a single & would be a mnemonic: "Machine _model"
+                f"Ctrl+{row + 1}",
+                lambda _=False, n=name: window.go_to(n),
+            )
         )
     view_menu.addSeparator()
     theme_menu = view_menu.addMenu("&Theme")

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tunedesk.core.chat.companion import read_companion
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.chat.answer_settings import AnswerSettings
 from tunedesk.ui.pages.chat.chat_pane import ChatPane
@@ -33,6 +34,19 @@ def _starter_path() -> str:
 
     path = starter_gguf()
     return str(path) if path else ""
+
+
+def _side_title(role: str, path: str) -> str:
+    """'Your model · q8_0' / 'Base model · q4_1': each side says what it is and at which quantization."""
+    from tunedesk.core.errors import TuneDeskError
+    from tunedesk.core.models.info import model_info
+    from tunedesk.core.models.source import resolve_model
+
+    try:
+        quant = model_info(resolve_model(path)).dtype if path else ""
+    except TuneDeskError:
+        quant = ""
+    return f"{role} · {quant}" if quant else role
 
 
 def _base_gguf_for_run(run_dir: str) -> str:
@@ -123,11 +137,19 @@ class ChatPage(QWidget):
         return [self.base_pane, self.tuned_pane] if self.compare_box.isChecked() else [self.tuned_pane]
 
     def set_model(self, path: str) -> None:
+        companion = read_companion(path) if path else None
+        if companion is not None and companion.system_prompt and hasattr(self, "answer_settings"):
+            # The prompt the model was trained with, not a generic one: it answers as it learned to.
+            self.answer_settings.system_prompt.setPlainText(companion.system_prompt)
         self.tuned_pane.set_model(path, self._system_text(), self.n_threads)
+        self.tuned_pane.set_title(_side_title("Your model", path))
         self.model_bar.show_model(path)
+        if companion is not None and companion.base_gguf and Path(companion.base_gguf).is_file():
+            self.set_base_model(companion.base_gguf)  # the base at the same quantization: like with like
 
     def set_base_model(self, path: str) -> None:
         self.base_pane.set_model(path, self._system_text(), self.n_threads)
+        self.base_pane.set_title(_side_title("Base model", path))
 
     @Slot(bool)
     def set_compare(self, on: bool) -> None:
@@ -197,6 +219,10 @@ class ChatPage(QWidget):
             self.set_model(path)
 
     def _update_base(self) -> None:
+        companion = read_companion(self.tuned_pane.model_path) if self.tuned_pane.model_path else None
+        if companion is not None and companion.base_gguf and Path(companion.base_gguf).is_file():
+            self.set_base_model(companion.base_gguf)
+            return
         self.set_base_model(_base_gguf_for_run(self.state.run_dir) if self.state.run_dir else _starter_path())
 
     @Slot(bool)

@@ -205,8 +205,9 @@ class DataPage(QWidget):
         self._inspect_path = self.path
         model = self.state.model_ref or "starter"
         self.token_note.setText(f"Counting tokens with the {Path(model).name} tokenizer…")
-        seq_len = (self.state.preset or Preset()).seq_len  # so "Truncated" counts against the real cut-off
-        args = ["data", "inspect", self.path, "--model", model, "--seq-len", str(seq_len), "--json"]
+        args = ["data", "inspect", self.path, "--model", model, "--json"]
+        if self.state.preset is not None:  # the Train page's length; else the CLI cuts where advise() would
+            args[-1:-1] = ["--seq-len", str(self.state.preset.seq_len)]
         self.inspector.start_cli(args)
 
     @Slot(object)
@@ -229,8 +230,13 @@ class DataPage(QWidget):
 
     def _show_report(self, report: dict[str, Any]) -> None:
         self.report = report
-        fmt = report.get("data_format", "?").replace("_", " ")
-        self.format_label.setText(f"{fmt} · {report.get('file_format', '?')}")
+        from tunedesk.core.data.formats import format_display_name
+
+        # Plain words from core ("Chat conversations in a JSON Lines file"), never the format's id.
+        name = report.get("format_name") or format_display_name(
+            report.get("data_format", "?"), report.get("file_format")
+        )
+        self.format_label.setText(name)
         self.report_card.show_report(report)
         self.state.set_data_stats(report)
 

@@ -21,39 +21,6 @@ STAGES = (
 )
 ICONS = {"waiting": "○", "running": "◐", "done": "✓", "failed": "✕"}
 
-# Verification keys in plain words; unknown keys are shown with their own name, so nothing is hidden.
-CHECK_LABELS = {
-    "passed": "Passed every check",
-    "chat_template": "Chat template embedded in the file",
-    "end_of_turn_token": "End-of-turn token",
-    "stops_at_end_of_turn": "Stops at the end of its turn",
-    "stop_rate": "Answers that stopped at the end of their turn",
-    "stop_rate_merged": "… the same for the merged model",
-    "agreement": "Answers identical to the merged model's",
-    "token_agreement": "Words shared with the merged model's answers",
-    "tokenizer_match": "Tokenizer agrees with the merged model",
-    "perplexity_merged": "Perplexity of the merged model (lower is better)",
-    "perplexity_gguf": "Perplexity of the GGUF file (lower is better)",
-    "prompts": "Held-out prompts checked",
-}
-PERCENT_KEYS = {"stop_rate", "stop_rate_merged", "agreement", "token_agreement", "tokenizer_match"}
-
-
-def describe_check(key: str, value: Any) -> tuple[str, str]:
-    """One verification result as (label, readable value)."""
-    label = CHECK_LABELS.get(key, key.replace("_", " ").capitalize())
-    if value is None:
-        return label, "not measured"
-    if isinstance(value, bool):
-        return label, "Yes  ✓" if value else "No  ✕"
-    if key in PERCENT_KEYS and isinstance(value, (int, float)):
-        return label, f"{value:.0%}"
-    if isinstance(value, float):
-        return label, f"{value:.2f}"
-    if isinstance(value, dict):
-        return label, ", ".join(f"{k}: {describe_check(k, v)[1]}" for k, v in value.items())
-    return label, str(value)
-
 
 class ExportProgress(Card):
     """Stage rows (icon and text), an overall progress bar, and the verification results once known."""
@@ -129,13 +96,19 @@ class ExportProgress(Card):
         self.checks_title.hide()
 
     def show_checks(self, detail: dict) -> None:
+        """The verdict in one sentence first, then each figure with its meaning as a tooltip (core.export.verdict)."""
+        from tunedesk.core.export.verdict import verification_figures, verification_verdict
+
         self.clear_checks()
-        order = list(CHECK_LABELS)  # the most telling checks first, whatever order the event carried
-        items = sorted(detail.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
-        for i, (key, value) in enumerate(items):
-            label, shown = describe_check(key, value)
-            value_label = QLabel(shown)
+        verdict = QLabel(verification_verdict(detail))
+        verdict.setWordWrap(True)
+        verdict.setObjectName("checkVerdict")
+        self.checks.addWidget(verdict, 0, 0, 1, 2)
+        for i, figure in enumerate(verification_figures(detail), start=1):
+            name, value_label = QLabel(figure.name), QLabel(figure.value)
             value_label.setObjectName("checkValue")
-            self.checks.addWidget(QLabel(label), i, 0)
+            for label in (name, value_label):
+                label.setToolTip(figure.meaning)
+            self.checks.addWidget(name, i, 0)
             self.checks.addWidget(value_label, i, 1, Qt.AlignmentFlag.AlignRight)
         self.checks_title.show()

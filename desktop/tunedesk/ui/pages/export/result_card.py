@@ -31,11 +31,8 @@ class ExportResult(Card):
             row.addWidget(b)
         row.addStretch(1)
         lay.addLayout(row)
-        lay.addWidget(
-            help_label(
-                "Ollama Modelfile: save it next to the GGUF file, then run `ollama create NAME -f Modelfile`."
-            )
-        )
+        self.modelfile_note = help_label("Ollama Modelfile: written beside the GGUF file by the export.")
+        lay.addWidget(self.modelfile_note)
         self.modelfile = QPlainTextEdit()
         self.modelfile.setReadOnly(True)
         self.modelfile.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # a file to copy, not prose
@@ -56,6 +53,10 @@ class ExportResult(Card):
         if modelfile and Path(modelfile).is_file():
             text = Path(modelfile).read_text(encoding="utf-8", errors="replace")
         self.modelfile.setPlainText(text)
+        if gguf and modelfile:
+            from tunedesk.core.export.modelfile import usage_note
+
+            self.modelfile_note.setText(usage_note(modelfile, gguf))
         self.gguf_label.setText(f"<b>{Path(gguf).name}</b><br>{Path(gguf).parent}" if gguf else "Done.")
         self.open_button.setEnabled(bool(gguf))
         self.chat_button.setEnabled(bool(gguf))

@@ -41,9 +41,11 @@ class TrainPage(QWidget):
     """Signals:
     run_finished(object, float): a `ProcessOutcome` and how many seconds the run was followed (for a
         desktop notification when a long run ends).
+    paused_changed(bool): the run paused (True) or went on (False); the menu's Pause/Resume follow it.
     """
 
     run_finished = Signal(object, float)
+    paused_changed = Signal(bool)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +60,10 @@ class TrainPage(QWidget):
         self._on_inputs_changed()
         if state.preset is not None:
             self.form.set_preset(state.preset)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
 
     # ---- layout -------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -237,10 +243,9 @@ class TrainPage(QWidget):
     def handle_event(self, ev: dict[str, Any]) -> None:
         kind = ev.get("event")
         self.monitor.add_event(ev)
-        if kind in ("started", "resumed"):
-            self._paused = False
-        elif kind == "paused":
-            self._paused = True
+        if kind in ("started", "resumed", "paused") and self._paused != (kind == "paused"):
+            self._paused = kind == "paused"
+            self.paused_changed.emit(self._paused)
         elif kind == "error":
             self.banner.show_error(
                 str(ev.get("message", "")), str(ev.get("hint") or ""), ev.get("traceback") or ""

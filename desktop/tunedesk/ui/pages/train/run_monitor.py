@@ -20,7 +20,7 @@ from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.curves import TrainingCurves
 
-START_TIP = "Start a new run with these settings (Ctrl+Return)"
+START_TIP = "Start a new run with these settings (F5)"
 
 
 class RunMonitor(QSplitter):

@@ -89,7 +89,7 @@ class RunStats(QWidget):
         speed = run.tokens_per_second
         self.values["speed"].setText("–" if speed is None else f"{float(speed):,.0f}")
         self.values["memory"].setText(gb(run.memory_mb, unknown="–"))
-        best = run.best_val_loss
+        best = run.best_so_far  # the step-0 score until a trained step has one: never "-" beside a point
         self.values["val"].setText("–" if best is None else f"{float(best):.3f}")
         self._show_time_left()
 
