@@ -115,7 +115,8 @@ done
 install -D -m 644 "$ROOT/resources/icons/tunedesk.svg" "$PKG/usr/share/icons/hicolor/scalable/apps/tunedesk.svg"
 INSTALLED_KB=$(du -sk --exclude=DEBIAN "$PKG" | cut -f1)
 # The bundle's Python and libraries were linked against this machine's C library: require at least it.
-GLIBC=$(ldd --version | head -1 | grep -oE '[0-9]+\.[0-9]+$')
+# (sed reads all of ldd's output: `| head -1` can kill ldd with SIGPIPE, which pipefail turns into an exit.)
+GLIBC=$(ldd --version 2>/dev/null | sed -n '1s/.* \([0-9][0-9]*\.[0-9][0-9]*\)$/\1/p')
 # Qt's xcb platform plugin needs these X libraries from the system (the wheels bundle Qt itself).
 cat >"$PKG/DEBIAN/control" <<EOF
 Package: tunedesk
