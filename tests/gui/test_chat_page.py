@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.chat_page import ChatPage
+from tunedesk.ui.pages.chat.page import ChatPage
 
 pytestmark = pytest.mark.gui
 
@@ -34,7 +34,7 @@ def test_building_the_page_does_not_import_llama_cpp() -> None:
     # In a fresh process: this test process has long imported llama_cpp through the other tests.
     code = (
         "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.chat_page import ChatPage;"
+        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.chat.page import ChatPage;"
         "page = ChatPage(AppState()); page.shutdown();"
         "print(sorted(m for m in ('llama_cpp', 'torch', 'transformers') if m in sys.modules))"
     )
@@ -120,3 +120,86 @@ def test_follows_the_exported_gguf_and_the_runs_base(
     run = create_run(RunConfig(model=str(starter_gguf), data="x.jsonl"), tmp_path / "run")
     page.state.set_run_dir(str(run.root))
     assert page.base_pane.model_path == str(starter_gguf)
+
+
+def test_closing_the_page_while_an_answer_streams_ends_every_thread(qtbot, starter_gguf: Path) -> None:
+    """The chat thread must never be destroyed while llama.cpp runs in it (a crash seen under load)."""
+    from tunedesk.ui.pages.chat import chat_session
+
+    for round_ in range(3):
+        state = AppState()
+        page = ChatPage(state)
+        page.n_threads = 2
+        page.set_model(str(starter_gguf))
+        page.max_tokens.setValue(400)
+        page.input.setPlainText(f"Tell a long story about lighthouse number {round_}.")
+        page.send()
+        session = page.tuned_pane.session
+        with qtbot.waitSignal(session.chunk, timeout=180000):
+            pass
+        if round_ == 1:
+            # A model swapped mid-answer: the old session ends on its own, the page is gone before it has.
+            page.set_model(str(starter_gguf) + ".missing")
+            page.deleteLater()
+            qtbot.waitUntil(lambda: not chat_session._LIVE, timeout=120000)
+        else:
+            page.close()  # closeEvent: stop, free the model in its thread, wait for the thread
+            page.deleteLater()
+            assert not chat_session._LIVE
+        assert session._thread.isFinished()
+        del page, state
+
+
+QUIT_AFTER_CHAT = """
+import sys
+from PySide6.QtCore import QTimer
+from tunedesk.ui import app
+from tunedesk.ui.main_window import MainWindow
+
+shown = MainWindow.show
+
+
+def drive(window):
+    chat = window.chat_page
+    chat.n_threads = 2
+    chat.max_tokens.setValue(300)
+
+    def second_answer(_stats):
+        print("answered", flush=True)
+        chat.input.setPlainText("Now tell a long story about the sea.")
+        chat.send()
+        # File > Quit while this answer streams.
+        chat.tuned_pane.session.chunk.connect(lambda _piece: QTimer.singleShot(0, window.close))
+
+    chat.input.setPlainText("Say hello.")
+    chat.max_tokens.setValue(12)
+    chat.send()
+    chat.tuned_pane.session.answer_finished.connect(second_answer)
+
+
+def show(self):
+    shown(self)
+    QTimer.singleShot(0, lambda: drive(self))
+
+
+MainWindow.show = show
+code = app.main([])
+print("exited", code, flush=True)
+sys.exit(code)
+"""
+
+
+def test_quitting_the_app_after_chatting_exits_cleanly(tmp_path: Path, starter_gguf: Path) -> None:
+    """The real app, offscreen: chat with the starter model, quit mid-answer; exit code 0, no fatal error."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # the app's QSettings, away from the user's
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", QUIT_AFTER_CHAT], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert "answered" in out.stdout, out.stderr[-3000:]
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Fatal Python error" not in out.stderr and "QThread: Destroyed" not in out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "exited 0"

@@ -13,7 +13,7 @@ import pytest
 from tunedesk.core.paths import sample_dataset
 from tunedesk.core.presets.preset import Preset
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.data_page import DataPage
+from tunedesk.ui.pages.data.page import DataPage
 
 pytestmark = pytest.mark.gui
 
@@ -105,7 +105,7 @@ def test_split_settings_write_the_preset(qtbot, page: DataPage) -> None:
 def test_building_the_page_does_not_import_transformers() -> None:
     code = (
         "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.data_page import DataPage;"
+        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.data.page import DataPage;"
         "page = DataPage(AppState()); page.inspector.kill();"
         "print(sorted(m for m in ('llama_cpp', 'torch', 'transformers') if m in sys.modules))"
     )

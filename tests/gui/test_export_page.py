@@ -11,7 +11,8 @@ import pytest
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, create_run
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.export_page import QUANT_CHOICES, ExportPage
+from tunedesk.ui.pages.export.page import ExportPage
+from tunedesk.ui.pages.export.quant_picker import QUANT_CHOICES
 
 pytestmark = pytest.mark.gui
 
@@ -46,7 +47,7 @@ FAKE_WORKER = textwrap.dedent(
     gguf.write_bytes(b"GGUF")
     modelfile = out / "Modelfile"
     modelfile.write_text(f"FROM ./{gguf.name}\\nPARAMETER stop <|im_end|>\\n")
-    w.emit("finished", status="completed", gguf=str(gguf), modelfile=str(modelfile))
+    w.emit("finished", status="completed", gguf_path=str(gguf), modelfile_path=str(modelfile))
     """
 )
 

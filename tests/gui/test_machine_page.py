@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.machine_page import MachinePage, hardware_facts, model_line
+from tunedesk.ui.pages.machine.hardware_card import hardware_facts
+from tunedesk.ui.pages.machine.model_list import model_line
+from tunedesk.ui.pages.machine.page import MachinePage
 
 pytestmark = pytest.mark.gui
 
@@ -121,7 +123,7 @@ def test_formatting_helpers_are_readable() -> None:
 def test_building_the_page_does_not_import_torch() -> None:
     code = (
         "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.machine_page import MachinePage;"
+        "from tunedesk.ui.app_state import AppState; from tunedesk.ui.pages.machine.page import MachinePage;"
         "page = MachinePage(AppState());"
         "print(sorted(m for m in ('llama_cpp', 'torch', 'transformers') if m in sys.modules))"
     )

@@ -12,17 +12,17 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-import tunedesk.ui.worker_process as worker_process
+import tunedesk.ui.process.worker_process as worker_process
 from tunedesk.core.protocol import EventWriter
 from tunedesk.core.runs import RunConfig, create_run
 from tunedesk.ui.app_state import PAGE_NAMES
 from tunedesk.ui.main_window import MainWindow
-from tunedesk.ui.pages.chat_page import ChatPage
-from tunedesk.ui.pages.data_page import DataPage
-from tunedesk.ui.pages.export_page import ExportPage
-from tunedesk.ui.pages.machine_page import MachinePage
-from tunedesk.ui.pages.runs_page import RunsPage
-from tunedesk.ui.pages.train_page import TrainPage
+from tunedesk.ui.pages.chat.page import ChatPage
+from tunedesk.ui.pages.data.page import DataPage
+from tunedesk.ui.pages.export.page import ExportPage
+from tunedesk.ui.pages.machine.page import MachinePage
+from tunedesk.ui.pages.runs.page import RunsPage
+from tunedesk.ui.pages.train.page import TrainPage
 
 pytestmark = pytest.mark.gui
 FAKE = Path(__file__).with_name("fake_worker.py")
@@ -185,7 +185,7 @@ def test_cancel_in_the_close_dialog_keeps_the_window(qtbot, window, data_file, m
 
 
 def test_a_long_run_ends_with_a_notification(window):
-    from tunedesk.ui.worker_process import ProcessOutcome
+    from tunedesk.ui.process.worker_process import ProcessOutcome
 
     done = {"v": 1, "event": "finished", "t": 0, "status": "completed"}
     window.train_page.run_finished.emit(ProcessOutcome(0, False, done), 3600.0)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from tunedesk.core.protocol import EventWriter
 from tunedesk.core.runs import RunConfig, RunLayout, create_run
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.runs_page import RunsPage
+from tunedesk.ui.pages.runs.page import RunsPage
 
 pytestmark = pytest.mark.gui
 FAKE = Path(__file__).with_name("fake_worker.py")

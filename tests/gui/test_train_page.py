@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import tunedesk.ui.worker_process as worker_process
+import tunedesk.ui.process.worker_process as worker_process
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import EventWriter
 from tunedesk.core.runs import RunConfig, create_run, summarize_run
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.train_page import TrainPage
+from tunedesk.ui.pages.train.page import TrainPage
 
 pytestmark = pytest.mark.gui
 FAKE = Path(__file__).with_name("fake_worker.py")
@@ -82,7 +82,7 @@ def test_error_event_is_a_readable_banner_with_details(qtbot, page):
     banner.details_button.click()
     assert banner.details.isVisibleTo(page)
     assert "CUDA out of memory" in banner.details.toPlainText()
-    assert page.stats.state_label.text() == "Failed"
+    assert page.stats.state_label.text() == "Training failed"
 
 
 def test_a_crash_without_finished_says_so_and_offers_to_continue(qtbot, page):
@@ -188,7 +188,7 @@ def test_real_two_step_training_through_the_widgets(qtbot, page, tiny_model_dir,
 
 def test_doctor_json_becomes_advice_and_a_verdict(qtbot, page):
     """The shape `tunedesk doctor --json` prints (cli/doctor_cmd.py), worded by the estimate view."""
-    from tunedesk.ui.widgets.settings_advisor import parse_doctor
+    from tunedesk.ui.pages.train.settings_advisor import parse_doctor
 
     estimate = {
         "total_mb": 2685.2,
@@ -209,7 +209,7 @@ def test_doctor_json_becomes_advice_and_a_verdict(qtbot, page):
     advice = parse_doctor(json.dumps(report), ok=True)
     assert advice.preset["name"] == "lora-cpu" and advice.estimate["device"] == "cpu"
     assert advice.notes == ["LoRA: fits on the CPU.", "Close other programs."]
-    page._on_advice(advice)
+    page.settings._on_advice(advice)
     assert page.estimate.verdict.text() == "✓ Fits on this machine"
     assert page.estimate.detail.text() == "Fits with 18.0 GB to spare."
     assert page.form.preset_name.text() == "Starting point: the 'lora-cpu' preset"
@@ -218,3 +218,24 @@ def test_doctor_json_becomes_advice_and_a_verdict(qtbot, page):
         json.dumps({"error": {"message": "The starter model is not installed."}}), ok=False
     )
     assert missing.error == "The starter model is not installed." and missing.preset is None
+
+
+def test_time_left_counts_down_from_core_progress_and_freezes_while_paused(qtbot):
+    """RunStats draws core's RunProgress; the clock is moved by hand (no waiting in a test)."""
+    from tunedesk.ui.pages.train.run_stats import RunStats
+
+    stats = RunStats()
+    qtbot.addWidget(stats)
+    stats.add_event({"event": "started", "total_steps": 10})
+    stats.add_event({"event": "step", "step": 2, "total_steps": 10, "eta_seconds": 100.0})
+    assert stats.values["eta"].text() == "1 min 40 s"
+    stats.run._eta_at -= 30  # thirty seconds pass while training
+    stats.set_following(True)
+    assert stats.values["eta"].text() == "1 min 10 s"
+    stats.add_event({"event": "paused", "step": 2})
+    at_pause = stats.values["eta"].text()
+    stats.run._eta_at -= 600  # a long pause: nothing is counted down
+    stats.set_following(True)
+    assert stats.values["eta"].text() == at_pause
+    stats.add_event({"event": "finished", "status": "completed", "steps": 10})
+    assert stats.values["eta"].text() == "done" and stats.progress.value() == stats.progress.maximum()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tunedesk.ui.worker_process import ProcessOutcome, WorkerProcess
+from tunedesk.ui.process.worker_process import ProcessOutcome, WorkerProcess
 
 pytestmark = pytest.mark.gui
 
@@ -167,7 +167,7 @@ def test_start_detached_survives_its_wrapper(qtbot, fake_worker, tmp_path, monke
     """start_detached really detaches: the child lives on after the wrapper is gone."""
     import psutil
 
-    import tunedesk.ui.worker_process as wp
+    import tunedesk.ui.process.worker_process as wp
 
     run = tmp_path / "run"
     run.mkdir()

@@ -38,3 +38,35 @@ def make_run(root: Path, base_dir: Path, *, adapter: str | None = "adapter", val
         lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
         get_peft_model(model, lora).save_pretrained(layout.root / adapter)
     return layout
+
+
+def corrupt_tensor(gguf_path: Path, name: str = "blk.0.ffn_down.weight") -> None:
+    """Overwrite every byte of one weight tensor in a GGUF file with random bytes (a damaged download)."""
+    import numpy as np
+    from gguf import GGUFReader
+
+    reader = GGUFReader(gguf_path, "r+")
+    tensor = next(t for t in reader.tensors if t.name == name)
+    raw = tensor.data.reshape(-1).view(np.uint8)
+    raw[:] = np.random.default_rng(0).integers(0, 256, raw.size, dtype=np.uint8)
+    reader.data.flush()
+
+
+def scramble_tokenizer(gguf_path: Path) -> None:
+    """Give a GGUF another tokenizer of the same size: token strings rotated among tokens of equal length, as a
+    file converted with the wrong tokenizer folder would have them."""
+    import numpy as np
+    from gguf import GGUFReader
+
+    reader = GGUFReader(gguf_path, "r+")
+    tokens = reader.fields["tokenizer.ggml.tokens"]
+    types = reader.fields["tokenizer.ggml.token_type"]
+    by_length: dict[int, list[int]] = {}
+    for i, part in enumerate(tokens.data):
+        if int(types.parts[types.data[i]][0]) == 1:  # normal tokens; control tokens keep their places
+            by_length.setdefault(len(tokens.parts[part]), []).append(part)
+    for group in by_length.values():
+        contents = [bytes(tokens.parts[p]) for p in group]
+        for part, text in zip(group, contents[1:] + contents[:1], strict=True):
+            tokens.parts[part][:] = np.frombuffer(text, dtype=np.uint8)
+    reader.data.flush()

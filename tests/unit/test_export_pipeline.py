@@ -84,7 +84,8 @@ def test_gguf_keeps_template_and_end_of_turn(exported: dict) -> None:
 
 
 def test_verification_rejects_a_different_model(exported: dict, starter_gguf: Path, tmp_path: Path) -> None:
-    # The starter GGUF has the same tokenizer and template but other weights: perplexity and answers give it away.
+    # The starter GGUF has the same tokenizer and template but other weights: the teacher-forced measures
+    # give it away.
     layout = exported["layout"]
     report = verify_gguf(
         starter_gguf,
@@ -96,7 +97,9 @@ def test_verification_rejects_a_different_model(exported: dict, starter_gguf: Pa
         max_tokens=16,
     )
     assert not report.passed
-    assert any("perplexity" in f or "share only" in f for f in report.failures)
+    assert any("KL divergence" in f for f in report.failures)
+    assert report.summary["tokenizer_match"] == 1.0 and report.summary["vocab_match"]
+    assert report.summary["verdict"] == report.failures[0]
 
 
 SAMPLE_SYSTEM = "You triage customer support tickets for Northwind Office Supply."

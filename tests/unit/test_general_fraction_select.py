@@ -22,3 +22,10 @@ def test_base_models_mix_none_and_the_user_wins() -> None:
     pinned = select_preset(CPU, LLAMA7B, CHAT_ROWS, {"general_data_fraction": 0.35})
     assert pinned.preset.general_data_fraction == 0.35
     assert not any("answers to general prompts" in r for r in pinned.reasons)
+
+
+def test_preference_runs_mix_none() -> None:
+    sel = select_preset(CPU, LLAMA7B, CHAT_ROWS, requested="dpo")
+    assert sel.preset.objective == "dpo"
+    assert sel.preset.general_data_fraction == 0.0
+    assert any("preference tuning" in r for r in sel.reasons)

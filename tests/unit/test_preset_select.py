@@ -59,6 +59,15 @@ def test_cpu_with_fast_bf16_trains_in_bf16(smol: ModelInfo) -> None:
     assert select_preset(CPU_AMX, smol, CHAT_ROWS).preset.precision == "bf16"
 
 
+def test_dpo_on_a_cpu_stays_in_fp32_even_where_bf16_is_faster(smol: ModelInfo) -> None:
+    for sel in (
+        select_preset(CPU_AMX, smol, CHAT_ROWS, requested="dpo"),
+        select_preset(CPU_AMX, smol, CHAT_ROWS, {"objective": "dpo"}),
+    ):
+        assert sel.preset.objective == "dpo" and sel.preset.precision == "fp32"
+        assert any("DPO" in reason for reason in sel.reasons)
+
+
 def test_seq_len_comes_from_the_data(smol: ModelInfo) -> None:
     assert select_preset(CPU, smol, CHAT_ROWS).preset.seq_len == 192  # longest row 136, rounded up to 64s
     skewed = DataStats(

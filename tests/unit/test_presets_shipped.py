@@ -7,7 +7,7 @@ import tomllib
 from tunedesk.core.presets.preset import Preset, load_preset_file
 from tunedesk.core.presets.select import preset_description, shipped_presets
 
-EXPECTED = {"lora-cpu", "lora-gpu", "qlora-gpu", "dora", "full-small"}
+EXPECTED = {"lora-cpu", "lora-gpu", "qlora-gpu", "dora", "full-small", "dpo"}
 
 
 def test_every_shipped_preset_loads_and_has_a_description() -> None:
@@ -30,5 +30,13 @@ def test_learning_rates_follow_the_method() -> None:
     assert all(
         p.learning_rate == 2e-4 and p.lora_r == 16 and p.lora_alpha == 32
         for n, p in presets.items()
-        if n != "full-small"
+        if n not in ("full-small", "dpo")
     )
+
+
+def test_the_dpo_preset_tunes_preferences_gently() -> None:
+    dpo = load_preset_file(shipped_presets()["dpo"])
+    assert dpo.objective == "dpo" and dpo.beta == 0.1 and dpo.method == "lora"
+    # DPO moves a model that already answers; a smaller step than SFT's keeps it from drifting.
+    assert dpo.learning_rate < load_preset_file(shipped_presets()["lora-cpu"]).learning_rate
+    assert all(load_preset_file(p).objective == "sft" for n, p in shipped_presets().items() if n != "dpo")

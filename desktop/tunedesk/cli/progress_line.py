@@ -93,6 +93,12 @@ class ConsoleProgress(TrainingCallback):
         self._line(
             f"  check at step {info['step']}: validation loss {_num(self.progress.val_loss)}"
             + (f" ({tag})" if tag else "")
+            + (
+                f", prefers the chosen answer in {info['preference_accuracy']:.0%} of held-out pairs "
+                f"(reward margin {_num(info.get('reward_margin'))})"
+                if info.get("preference_accuracy") is not None
+                else ""
+            )
         )
         for sample in (info.get("samples") or [])[:1]:
             answer = " ".join(str(sample.get("answer", "")).split())[:100]

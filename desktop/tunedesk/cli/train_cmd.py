@@ -43,7 +43,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "data unless you name one; --set changes any of its fields.",
     )
     p.add_argument(
-        "--model", required=True, help="'starter', a model folder, a .gguf file or a cached org/name"
+        "--model",
+        help="'starter', a model folder, a .gguf file or a cached org/name (required without --from-run)",
+    )
+    p.add_argument(
+        "--from-run",
+        metavar="RUN_DIR",
+        help="continue from that run's adapter (its best, else final) on its model: e.g. SFT first, then "
+        "--preset dpo on preference pairs",
     )
     p.add_argument("--data", required=True, help="the dataset file or folder (see `tunedesk data inspect`)")
     p.add_argument(
@@ -110,6 +117,13 @@ def run_train(args: argparse.Namespace) -> int:
             where={"file": args.data},
         )
     overrides: dict[str, Any] = parse_set_args(args.set)
+    if args.from_run:
+        args.model = continue_from_run(args, overrides)
+    elif not args.model:
+        raise TuneDeskError(
+            "Which model should be trained?",
+            hint="Give --model (e.g. --model starter) or --from-run RUN_DIR.",
+        )
     if args.max_steps is not None:
         overrides["max_steps"] = args.max_steps
     if args.epochs is not None:
@@ -183,6 +197,24 @@ def check_processes(processes: int, preset: Preset, device: str) -> None:
                 kind="bad_setting",
                 where={"field": "processes"},
             )
+
+
+def continue_from_run(args: argparse.Namespace, overrides: dict[str, Any]) -> str:
+    """The model of the run named by --from-run; sets init_adapter and that run's consents on the way."""
+    from tunedesk.core.training.init_adapter import resolve_init_adapter
+
+    earlier = load_config(Path(args.from_run).expanduser().resolve())
+    if args.model and args.model != earlier.model:
+        raise TuneDeskError(
+            f"--model {args.model} differs from the model {earlier.model} that {args.from_run} trained.",
+            hint="Leave out --model: a run continues on the model its adapter was trained on.",
+            kind="bad_setting",
+            where={"field": "model"},
+        )
+    overrides["init_adapter"] = str(resolve_init_adapter(args.from_run))
+    args.allow_pickle = args.allow_pickle or earlier.allow_pickle
+    args.trust_remote_code = args.trust_remote_code or earlier.trust_remote_code
+    return earlier.model
 
 
 def choose_preset(

@@ -21,19 +21,26 @@ from typing import IO, Any
 
 PROTOCOL_VERSION = 1
 
+# Optional fields of `step` and `eval` events of a preference (DPO) run, in this order (core/training/dpo.py):
+# the mean reward margin (chosen minus rejected implicit reward), the share of pairs whose chosen answer wins
+# (on the training batch for `step`, on the held-out pairs for `eval`), and the two mean rewards. A DPO run's
+# `loss` / `val_loss` are its DPO loss (a mean per pair), and its `eval` events carry no perplexity.
+PREFERENCE_FIELDS = ("reward_margin", "preference_accuracy", "chosen_reward", "rejected_reward")
+
 # Required fields of each event kind (beyond v, event, t). Optional fields are documented in the comments.
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     # + config_digest, trainable_params, total_params, train_examples (task + general rows trained on),
     #   general_examples (of them, the base model's own general answers; 0 when nothing is mixed),
-    #   val_examples (task only), train_tokens, device, method, resumed_from_step, preset,
+    #   val_examples (task only), train_tokens, device, method, resumed_from_step, preset, objective (sft | dpo),
     #   system_prompt (the training rows' most common system prompt; null: they had none, so the chat
     #   template's own default is what the model was trained with),
     #   world_size (data-parallel processes; 1 unless launched with several)
     "started": ("run_dir", "total_steps"),
     # + epoch, learning_rate, grad_norm, tokens_per_second, trained_tokens, elapsed, eta_seconds,
-    #   memory_mb, peak_memory_mb
+    #   memory_mb, peak_memory_mb, + PREFERENCE_FIELDS for DPO
     "step": ("step", "total_steps", "loss"),
-    # + perplexity, samples: [{"prompt", "reference", "answer"}], is_best, best_val_loss
+    # + perplexity, samples: [{"prompt", "reference", "answer"}], is_best, best_val_loss,
+    #   + PREFERENCE_FIELDS for DPO
     "eval": ("step", "val_loss"),
     "checkpoint": ("step", "path", "is_best"),
     "paused": ("step",),

@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     QGuiApplication.setApplicationDisplayName("TuneDesk")
     QGuiApplication.setDesktopFileName("tunedesk")  # matches resources/tunedesk.desktop (Wayland icons)
 
-    from tunedesk.ui.main_window import MainWindow, icon_path
+    from tunedesk.ui.main_window import MainWindow
+    from tunedesk.ui.sidebar import icon_path
     from tunedesk.ui.style import apply_theme
 
     app.setWindowIcon(QIcon(str(icon_path("tunedesk.svg"))))
@@ -48,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     window = MainWindow()
     window.show()
-    return int(app.exec())
+    code = int(app.exec())
+    from tunedesk.ui.pages.chat.chat_session import end_all_sessions
+
+    end_all_sessions()  # no chat thread or model is left for the interpreter's exit to tear down
+    return code
 
 
 if __name__ == "__main__":

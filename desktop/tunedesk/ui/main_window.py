@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QHBoxLayout,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -24,32 +22,23 @@ from PySide6.QtWidgets import (
 )
 
 from tunedesk.core import status as run_status
-from tunedesk.core.paths import resources_dir, runs_dir
+from tunedesk.core.paths import runs_dir
 from tunedesk.ui.app_state import PAGE_NAMES, AppState
-from tunedesk.ui.pages.chat_page import ChatPage
-from tunedesk.ui.pages.data_page import DataPage
-from tunedesk.ui.pages.export_page import ExportPage
-from tunedesk.ui.pages.machine_page import MachinePage
-from tunedesk.ui.pages.runs_page import RunsPage
-from tunedesk.ui.pages.train_page import TrainPage
-from tunedesk.ui.style import THEMES, apply_theme
-from tunedesk.ui.worker_process import ProcessOutcome
+from tunedesk.ui.close_dialog import ask_close_choice
+from tunedesk.ui.menus import build_menus
+from tunedesk.ui.pages.chat.page import ChatPage
+from tunedesk.ui.pages.data.page import DataPage
+from tunedesk.ui.pages.export.page import ExportPage
+from tunedesk.ui.pages.machine.page import MachinePage
+from tunedesk.ui.pages.runs.page import RunsPage
+from tunedesk.ui.pages.train.page import TrainPage
+from tunedesk.ui.process.worker_process import ProcessOutcome
+from tunedesk.ui.sidebar import PageSidebar, icon_path
+from tunedesk.ui.style import apply_theme
 
-TITLES = {
-    "machine": "Machine & model",
-    "data": "Data",
-    "train": "Train",
-    "export": "Export",
-    "chat": "Chat",
-    "runs": "Runs",
-}
 DATA_SUFFIXES = {".jsonl", ".json", ".csv", ".parquet", ".txt", ".md", ".tsv"}
 LONG_RUN_S = 60.0  # runs longer than this end with a desktop notification: the user has likely looked away
 STOP_TIMEOUT_MS = 120_000  # a cancel that has not finished after this is ended with SIGTERM
-
-
-def icon_path(name: str) -> Path:
-    return resources_dir() / "icons" / name
 
 
 class MainWindow(QMainWindow):
@@ -63,11 +52,19 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setMinimumSize(1000, 660)
         self._restore_inputs()  # before the pages exist, so they start from the last model and data
+        self._build_pages()
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(self.windowIcon(), self)
+            self.tray.setToolTip("TuneDesk")
 
-        self.sidebar = QListWidget()
-        self.sidebar.setObjectName("sidebar")
-        self.sidebar.setFixedWidth(196)
-        self.sidebar.setIconSize(QSize(20, 20))
+        build_menus(self)
+        self._connect()
+        self._update_availability()
+        self._restore_window()
+
+    def _build_pages(self) -> None:
+        self.sidebar = PageSidebar()
         self.stack = QStackedWidget()
         self.machine_page = MachinePage(self.state)
         self.data_page = DataPage(self.state)
@@ -85,9 +82,6 @@ class MainWindow(QMainWindow):
         }
         for name in PAGE_NAMES:
             self.stack.addWidget(self.pages[name])
-            item = QListWidgetItem(QIcon(str(icon_path(f"pages/{name}.svg"))), TITLES[name])
-            item.setData(Qt.ItemDataRole.UserRole, name)
-            self.sidebar.addItem(item)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -97,12 +91,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.statusBar().setSizeGripEnabled(True)
 
-        self.tray: QSystemTrayIcon | None = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = QSystemTrayIcon(self.windowIcon(), self)
-            self.tray.setToolTip("TuneDesk")
-
-        self._build_menus()
+    def _connect(self) -> None:
         self.sidebar.currentRowChanged.connect(self._on_sidebar_row)
         s = self.state
         s.navigate.connect(self.go_to)
@@ -112,8 +101,6 @@ class MainWindow(QMainWindow):
         s.model_changed.connect(lambda m: self.settings.setValue("last_model", m))
         s.data_changed.connect(lambda d: self.settings.setValue("last_data", d))
         self.train_page.run_finished.connect(self._on_run_finished)
-        self._update_availability()
-        self._restore_window()
 
     # ---- navigation ---------------------------------------------------------------------------------------
     def current_page(self) -> str:
@@ -144,15 +131,8 @@ class MainWindow(QMainWindow):
         return ""
 
     def _update_availability(self, *_: object) -> None:
-        for row, name in enumerate(PAGE_NAMES):
-            item = self.sidebar.item(row)
-            missing = self.missing_for(name)
-            flags = item.flags()
-            if missing:
-                item.setFlags(flags & ~Qt.ItemFlag.ItemIsEnabled)
-            else:
-                item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled)
-            item.setToolTip(missing or f"{TITLES[name]} (Ctrl+{row + 1})")
+        for name in PAGE_NAMES:
+            self.sidebar.set_missing(name, self.missing_for(name))
         running = self.state.training
         self.start_action.setEnabled(not running)
         for action in (self.pause_action, self.resume_action, self.cancel_action):
@@ -163,50 +143,7 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(row)
 
     # ---- menus and shortcuts ------------------------------------------------------------------------------
-    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: object) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work whatever page has focus
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self._action("&Open data…", "Ctrl+O", self.open_data))
-        file_menu.addAction(self._action("Open &run folder…", None, self.open_run_folder))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
-
-        train_menu = bar.addMenu("&Training")
-        self.start_action = self._action("&Start training", "Ctrl+Return", self._start)
-        self.pause_action = self._action("&Pause", "Ctrl+P", self.train_page.pause)
-        self.resume_action = self._action("&Resume", "Ctrl+R", self.train_page.resume)
-        self.cancel_action = self._action("&Cancel", "Ctrl+.", self.train_page.cancel)
-        for action in (self.start_action, self.pause_action, self.resume_action, self.cancel_action):
-            train_menu.addAction(action)
-
-        view_menu = bar.addMenu("&View")
-        for row, name in enumerate(PAGE_NAMES):
-            view_menu.addAction(
-                self._action(TITLES[name], f"Ctrl+{row + 1}", lambda _=False, n=name: self.go_to(n))
-            )
-        view_menu.addSeparator()
-        theme_menu = view_menu.addMenu("&Theme")
-        self.theme_group = QActionGroup(self)
-        current = str(self.settings.value("theme", "system"))
-        for theme in THEMES:
-            action = QAction(theme.capitalize(), self, checkable=True)
-            action.setChecked(theme == current)
-            action.triggered.connect(lambda _=False, t=theme: self.set_theme(t))
-            self.theme_group.addAction(action)
-            theme_menu.addAction(action)
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("&About TuneDesk", None, self._about))
-
-    def _start(self) -> None:
+    def start_training(self) -> None:
         if self.go_to("train"):
             self.train_page.start_training()
 
@@ -217,7 +154,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, theme)
         self.statusBar().showMessage("Plots take the new theme when the app next starts.", 6000)
 
-    def _about(self) -> None:
+    def show_about(self) -> None:
         from tunedesk import __version__
 
         QMessageBox.about(
@@ -321,21 +258,7 @@ class MainWindow(QMainWindow):
 
     def ask_close_choice(self) -> str:
         """'stop' | 'keep' | 'cancel': what to do with the run that is training."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("A run is training")
-        box.setText("A model is still training. What should happen to it?")
-        box.setInformativeText(
-            "Stop saves a checkpoint you can continue later. Keep training runs on without the window; "
-            "the Runs page shows it again when you reopen TuneDesk."
-        )
-        stop = box.addButton("Stop training", QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton("Keep training in the background", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(keep)
-        box.exec()
-        clicked = box.clickedButton()
-        return "stop" if clicked is stop else "keep" if clicked is keep else "cancel"
+        return ask_close_choice(self)
 
     # ---- settings -----------------------------------------------------------------------------------------
     def _restore_inputs(self) -> None:

@@ -4,6 +4,10 @@ Chat records: the model's chat template, labels only on the answers (see render.
 than seq_len is cut at seq_len (``truncated``) or, with ``drop_long``, left out; one whose answer is cut away
 entirely is always left out, since it would teach nothing.
 
+Pair records (preference data): both sides are encoded like a chat, labels only on the final answer (the
+prompt's earlier answers are context, not what is preferred); a pair is left out when either answer is cut
+away entirely.
+
 Text records (continued pre-training): every token is labelled, each document ends with EOS, and the stream
 of documents is cut into seq_len windows, so nothing is thrown away.
 """
@@ -36,8 +40,27 @@ class Example:
 
 
 @dataclass
+class PairExample:
+    """A preference pair: the prompt with the chosen answer, and with the rejected one."""
+
+    chosen: Example
+    rejected: Example
+
+    def __len__(self) -> int:
+        return len(self.chosen) + len(self.rejected)
+
+    @property
+    def supervised_tokens(self) -> int:
+        return self.chosen.supervised_tokens + self.rejected.supervised_tokens
+
+    @property
+    def truncated(self) -> bool:
+        return self.chosen.truncated or self.rejected.truncated
+
+
+@dataclass
 class EncodedSet:
-    examples: list[Example]
+    examples: list[Any]  # Example, or PairExample for preference pairs
     truncated: int  # examples cut to seq_len
     dropped: int  # records left out (too long with drop_long, or nothing left to learn after the cut)
     token_lengths: list[int] = field(default_factory=list)  # each record's full length before any cut
@@ -98,23 +121,25 @@ def encode_records(
             stream.extend(ids)
             continue
         try:
-            input_ids, labels = tokenize_chat(tokenizer, record.messages or [], stops)
+            pair = record.kind == "pair"
+            conversations = [record.messages or [], *([record.rejected or []] if pair else [])]
+            sides = [tokenize_chat(tokenizer, c, stops) for c in conversations]
+            if pair:
+                sides = [_last_answer_only(*side) for side in sides]
         except TuneDeskError as err:
             out.problems.append(Problem(record.line, "messages", "template", err.message))
             out.dropped += 1
             continue
-        out.token_lengths.append(len(input_ids))
-        example = Example(input_ids, labels)
-        if len(input_ids) > seq_len:
-            if drop_long:
-                out.dropped += 1
-                continue
-            example = Example(input_ids[:seq_len], labels[:seq_len], truncated=True)
-            if example.supervised_tokens == 0:
-                out.dropped += 1
-                continue
-            out.truncated += 1
-        out.examples.append(example)
+        out.token_lengths.append(max(len(ids) for ids, _ in sides))
+        if drop_long and out.token_lengths[-1] > seq_len:
+            out.dropped += 1
+            continue
+        cut = [_cut(ids, labels, seq_len) for ids, labels in sides]
+        if any(ex.supervised_tokens == 0 for ex in cut):
+            out.dropped += 1  # an answer cut away entirely teaches nothing
+            continue
+        out.truncated += any(ex.truncated for ex in cut)
+        out.examples.append(PairExample(*cut) if pair else cut[0])
     out.examples.extend(_windows(stream, seq_len))
     if not out.examples and out.problems:
         first = out.problems[0]
@@ -126,6 +151,21 @@ def encode_records(
         )
     out.supervised_tokens = sum(e.supervised_tokens for e in out.examples)
     return out
+
+
+def _cut(input_ids: list[int], labels: list[int], seq_len: int) -> Example:
+    if len(input_ids) <= seq_len:
+        return Example(input_ids, labels)
+    return Example(input_ids[:seq_len], labels[:seq_len], truncated=True)
+
+
+def _last_answer_only(input_ids: list[int], labels: list[int]) -> tuple[list[int], list[int]]:
+    """Keep the labels of the last answer (the last run of labelled tokens) and unlabel the earlier ones."""
+    end = max((i for i, t in enumerate(labels) if t != IGNORE), default=-1) + 1
+    start = end
+    while start > 0 and labels[start - 1] != IGNORE:
+        start -= 1
+    return input_ids, [IGNORE] * start + labels[start:end] + [IGNORE] * (len(labels) - end)
 
 
 def percentile(values: list[int], q: float) -> int:

@@ -7,6 +7,7 @@ Supervised formats all become a list of {role, content} messages (system/user/as
     alpaca             {"instruction": "...", "input": "...", "output": "..."}      input optional
     prompt_completion  {"prompt": "...", "completion": "..."}
     text               {"text": "..."}, a .txt file, or a folder of .txt/.md notes   (raw text)
+    preference         {"prompt": ..., "chosen": ..., "rejected": ...}   preference pairs (pairs.py)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from tunedesk.core.data.raw import RawRow
 from tunedesk.core.data.records import ROLES, WARNING, Problem, Record
 
-DATA_FORMATS = ("openai_chat", "sharegpt", "alpaca", "prompt_completion", "text")
+DATA_FORMATS = ("openai_chat", "sharegpt", "alpaca", "prompt_completion", "text", "preference")
 # What each format is called where people read it (the Data page, `tunedesk data inspect`).
 FORMAT_NAMES = {
     "openai_chat": "Chat conversations",
@@ -25,6 +26,7 @@ FORMAT_NAMES = {
     "alpaca": "Instructions with answers (Alpaca style)",
     "prompt_completion": "Prompts with completions",
     "text": "Plain text",
+    "preference": "Preference pairs (prompt, chosen, rejected)",
 }
 FILE_FORMAT_NAMES = {
     "jsonl": "a JSON Lines file",
@@ -54,7 +56,8 @@ SHAREGPT_ROLES = {
 FORMAT_HELP = (
     'chat rows {"messages": [{"role": "user", "content": ...}, {"role": "assistant", "content": ...}]}, '
     'ShareGPT {"conversations": [{"from": "human", "value": ...}, {"from": "gpt", ...}]}, '
-    'Alpaca {"instruction", "input", "output"}, {"prompt", "completion"}, or raw text {"text"}'
+    'Alpaca {"instruction", "input", "output"}, {"prompt", "completion"}, raw text {"text"}, '
+    'or preference pairs {"prompt", "chosen", "rejected"}'
 )
 
 
@@ -73,6 +76,8 @@ def row_format(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
     keys = value.keys()
+    if "chosen" in keys or "rejected" in keys:
+        return "preference"
     if "messages" in keys:
         return "openai_chat"
     if "conversations" in keys:
@@ -99,7 +104,7 @@ def detect_format(rows: list[RawRow]) -> tuple[str | None, Counter[str]]:
     return (votes.most_common(1)[0][0] if votes else None), keys
 
 
-def _text(value: Any, field: str, *, allow_empty: bool = False) -> str:
+def text_value(value: Any, field: str, *, allow_empty: bool = False) -> str:
     if value is None:
         raise RowError(field, "missing_field", f"'{field}' is missing")
     if isinstance(value, list) and all(isinstance(p, dict) for p in value):
@@ -108,32 +113,32 @@ def _text(value: Any, field: str, *, allow_empty: bool = False) -> str:
         if all(isinstance(p, str) for p in parts) and parts:
             value = "".join(parts)
     if not isinstance(value, str):
-        raise RowError(field, "wrong_type", f"'{field}' should be text but is {_type_name(value)}")
+        raise RowError(field, "wrong_type", f"'{field}' should be text but is {type_name(value)}")
     if not allow_empty and not value.strip():
         raise RowError(field, "empty", f"'{field}' is empty")
     return value
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     return {dict: "an object", list: "a list", bool: "true/false", int: "a number", float: "a number"}.get(
         type(value), type(value).__name__
     )
 
 
-def _turns(
+def turns_value(
     value: Any, field: str, role_key: str, content_key: str, roles: dict[str, str]
 ) -> list[dict[str, str]]:
     if value is None:
         raise RowError(field, "missing_field", f"'{field}' is missing")
     if not isinstance(value, list):
-        raise RowError(field, "wrong_type", f"'{field}' should be a list of turns but is {_type_name(value)}")
+        raise RowError(field, "wrong_type", f"'{field}' should be a list of turns but is {type_name(value)}")
     if not value:
         raise RowError(field, "empty", f"'{field}' is an empty list")
     messages = []
     for i, turn in enumerate(value):
         where = f"{field}[{i}]"
         if not isinstance(turn, dict):
-            raise RowError(where, "wrong_type", f"turn {i} should be an object but is {_type_name(turn)}")
+            raise RowError(where, "wrong_type", f"turn {i} should be an object but is {type_name(turn)}")
         raw_role = turn.get(role_key)
         if not isinstance(raw_role, str):
             raise RowError(f"{where}.{role_key}", "missing_field", f"turn {i} has no '{role_key}'")
@@ -145,7 +150,7 @@ def _turns(
         if role is None:
             known = ", ".join(sorted(set(roles)))
             raise RowError(f"{where}.{role_key}", "unknown_role", f"unknown role '{raw_role}' (use {known})")
-        content = _text(turn.get(content_key), f"{where}.{content_key}", allow_empty=role != "assistant")
+        content = text_value(turn.get(content_key), f"{where}.{content_key}", allow_empty=role != "assistant")
         messages.append({"role": role, "content": content})
     return messages
 
@@ -181,21 +186,21 @@ def _normalise(row: RawRow, fmt: str) -> tuple[Record, list[tuple[str, str, str]
     if fmt == "text" and isinstance(value, str):
         return Record(row.line, "text", text=value), []
     if not isinstance(value, dict):
-        raise RowError(None, "wrong_type", f"expected a JSON object (a row) but found {_type_name(value)}")
+        raise RowError(None, "wrong_type", f"expected a JSON object (a row) but found {type_name(value)}")
     if fmt == "text":
-        return Record(row.line, "text", text=_text(value.get("text"), "text")), []
+        return Record(row.line, "text", text=text_value(value.get("text"), "text")), []
     warns: list[tuple[str, str, str]] = []
     if fmt == "openai_chat":
         roles = {r: r for r in ROLES}
-        messages = _turns(value.get("messages"), "messages", "role", "content", roles)
+        messages = turns_value(value.get("messages"), "messages", "role", "content", roles)
         warns = _check_conversation(messages, "messages")
     elif fmt == "sharegpt":
-        messages = _turns(value.get("conversations"), "conversations", "from", "value", SHAREGPT_ROLES)
+        messages = turns_value(value.get("conversations"), "conversations", "from", "value", SHAREGPT_ROLES)
         warns = _check_conversation(messages, "conversations")
     elif fmt == "alpaca":
-        instruction = _text(value.get("instruction"), "instruction")
-        extra = _text(value.get("input") or "", "input", allow_empty=True)
-        output = _text(value.get("output"), "output")
+        instruction = text_value(value.get("instruction"), "instruction")
+        extra = text_value(value.get("input") or "", "input", allow_empty=True)
+        output = text_value(value.get("output"), "output")
         messages = [
             {"role": "user", "content": f"{instruction}\n\n{extra}" if extra.strip() else instruction}
         ]
@@ -203,8 +208,8 @@ def _normalise(row: RawRow, fmt: str) -> tuple[Record, list[tuple[str, str, str]
         if isinstance(value.get("system"), str) and value["system"].strip():
             messages.insert(0, {"role": "system", "content": value["system"]})
     elif fmt == "prompt_completion":
-        prompt = _text(value.get("prompt"), "prompt")
-        completion = _text(value.get("completion"), "completion")
+        prompt = text_value(value.get("prompt"), "prompt")
+        completion = text_value(value.get("completion"), "completion")
         messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}]
     else:
         raise ValueError(f"unknown data format {fmt!r}")

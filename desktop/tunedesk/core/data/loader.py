@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunedesk.core.data.formats import FORMAT_HELP, detect_format, normalise_row, row_format
+from tunedesk.core.data.pairs import normalise_pair_row
 from tunedesk.core.data.readers import SUPPORTED, read_raw
 from tunedesk.core.data.records import LoadedData, Problem, Record
 from tunedesk.core.errors import TuneDeskError
@@ -41,7 +42,10 @@ def load_dataset(path: str | Path) -> LoadedData:
     problems: list[Problem] = list(raw.problems)
     records: list[Record] = []
     for row in raw.rows:
-        record, found = normalise_row(row, data_format)
+        if data_format == "preference":
+            record, found = normalise_pair_row(row)
+        else:
+            record, found = normalise_row(row, data_format)
         looks_like = row_format(row.value)
         if record is None and looks_like not in (None, data_format):
             for p in found:

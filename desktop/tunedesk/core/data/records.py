@@ -17,13 +17,16 @@ class Record:
     """One usable row, normalised.
 
     ``line`` is the 1-based source line (JSONL/TXT/JSON/CSV), the 1-based row index (Parquet), or the 1-based
-    file index in a folder of notes. ``kind`` is ``"chat"`` (``messages`` set) or ``"text"`` (``text`` set).
+    file index in a folder of notes. ``kind`` is ``"chat"`` (``messages`` set), ``"text"`` (``text`` set) or
+    ``"pair"`` (a preference pair: ``messages`` is the prompt and the chosen answer, ``rejected`` the same
+    prompt and the rejected answer; see pairs.py).
     """
 
     line: int
     kind: str
     messages: list[dict[str, str]] | None = None
     text: str | None = None
+    rejected: list[dict[str, str]] | None = None
 
     def prompt_messages(self) -> list[dict[str, str]]:
         """The messages before the last assistant turn: what a model is asked at evaluation time."""
@@ -45,7 +48,10 @@ class Record:
         """What makes two rows exact duplicates: the same normalised content, wherever it came from."""
         if self.kind == "text":
             return ("text", self.text)
-        return ("chat", tuple((m["role"], m["content"]) for m in self.messages or []))
+        key = ("chat", tuple((m["role"], m["content"]) for m in self.messages or []))
+        if self.kind == "pair":
+            key += tuple((m["role"], m["content"]) for m in self.rejected or [])
+        return key
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"line": self.line, "kind": self.kind}
@@ -53,6 +59,8 @@ class Record:
             d["text"] = self.text
         else:
             d["messages"] = self.messages
+        if self.kind == "pair":
+            d["rejected"] = self.rejected
         return d
 
 

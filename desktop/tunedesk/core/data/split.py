@@ -102,12 +102,14 @@ def _record_from_dict(d: dict) -> Record:
         if not isinstance(d["text"], str):
             raise TypeError("'text' is not a string")
         return Record(int(d["line"]), "text", text=d["text"])
-    if kind != "chat":
+    if kind not in ("chat", "pair"):
         raise ValueError(f"unknown kind {kind!r}")
-    messages = d["messages"]
+    rejected = _messages(d["rejected"]) if kind == "pair" else None
+    return Record(int(d["line"]), kind, messages=_messages(d["messages"]), rejected=rejected)
+
+
+def _messages(messages: list[dict]) -> list[dict[str, str]]:
     for m in messages:
         if m["role"] not in ROLES or not isinstance(m["content"], str):
             raise ValueError(f"bad message {m!r}")
-    return Record(
-        int(d["line"]), "chat", messages=[{"role": m["role"], "content": m["content"]} for m in messages]
-    )
+    return [{"role": m["role"], "content": m["content"]} for m in messages]

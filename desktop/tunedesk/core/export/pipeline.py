@@ -36,7 +36,7 @@ from tunedesk.core.export.memory_check import AvailableRam, available_ram, check
 from tunedesk.core.export.merge import AdapterChoice, choose_adapter, merge_run, merged_is_current
 from tunedesk.core.export.modelfile import modelfile_text
 from tunedesk.core.export.quantize import quantize_gguf
-from tunedesk.core.export.quants import get_quant, recommend_quant
+from tunedesk.core.export.quants import after_failed_verification, get_quant, recommend_quant
 from tunedesk.core.export.same_quant_base import same_quant_base
 from tunedesk.core.export.verify import verify_gguf
 from tunedesk.core.runs import RunConfig, RunLayout, load_config
@@ -203,8 +203,8 @@ def run_export(plan: ExportPlan, emit: Emit, *, n_prompts: int = 8) -> dict[str,
             stages.failed("; ".join(report.failures), detail=report.summary)
             raise TuneDeskError(
                 "The exported GGUF failed verification: " + " ".join(report.failures),
-                hint=f"The file was moved aside as {aside.name}; details are in {report_path}. Try q8_0, or "
-                "export the other checkpoint.",
+                hint=f"The file was moved aside as {aside.name}; details are in {report_path}. "
+                + after_failed_verification(plan.quant),
                 kind="verification_failed",
                 where={"file": str(aside)},
             )

@@ -16,11 +16,11 @@ class Quant:
     name: str
     ftype: int  # llama_cpp.LLAMA_FTYPE_MOSTLY_*
     bits_per_weight: float  # average, for size estimates
-    # Verification limits: the GGUF's perplexity may exceed the merged model's by this factor, and its greedy
-    # answers must share at least this fraction of their tokens (as a common prefix) with the merged model's,
-    # on average. Both are set to catch breakage, not the small drift every quantization has.
+    # Verification bounds (verify.py), teacher-forced on held-out answers: mean KL(merged || GGUF) per token,
+    # top-1 agreement, perplexity ratio. Measured values and the margin chosen: the table below.
+    max_kl: float
+    min_top1: float
     max_ppl_ratio: float
-    min_prefix_overlap: float
     help: str = ""  # one plain line for the person choosing
 
 
@@ -29,26 +29,31 @@ QUANTS: dict[str, Quant] = {
         "f16",
         1,
         16.0,
-        1.05,
-        0.6,
+        0.01,
+        0.97,
+        1.02,
         "Full quality and the largest file; for converting further or when size does not matter.",
     ),
     "q8_0": Quant(
         "q8_0",
         7,
         8.5,
-        1.15,
-        0.4,
+        0.03,
+        0.93,
+        1.05,
         "About half the size of f16, practically no quality loss; the safe choice for small models.",
     ),
-    "q6_k": Quant("q6_k", 18, 6.6, 1.3, 0.3, "About 40% of f16; a quality loss that is hard to notice."),
-    "q5_k_m": Quant("q5_k_m", 17, 5.7, 1.5, 0.2, "About a third of f16; a very small quality loss."),
+    "q6_k": Quant(
+        "q6_k", 18, 6.6, 0.08, 0.88, 1.1, "About 40% of f16; a quality loss that is hard to notice."
+    ),
+    "q5_k_m": Quant("q5_k_m", 17, 5.7, 0.15, 0.83, 1.2, "About a third of f16; a very small quality loss."),
     "q4_k_m": Quant(
         "q4_k_m",
         15,
         4.9,
-        2.0,
-        0.1,
+        0.4,
+        0.75,
+        1.5,
         "About a quarter of the size, small quality loss; a good default for 7B models on a laptop.",
     ),
 }
@@ -76,6 +81,19 @@ def get_quant(name: str) -> Quant:
             where={"field": "quant"},
         )
     return QUANTS[key]
+
+
+def after_failed_verification(quant: str) -> str:
+    """What to try when a file of this quantization failed verification; never the choice that just failed."""
+    order = list(QUANT_NAMES)
+    finer = order[: order.index(quant)] if quant in order else []
+    if quant == "f16":
+        return (
+            "An f16 file fails only when conversion went wrong: export the other checkpoint, or report the "
+            "problem with the verification report attached."
+        )
+    nearest = "q8_0" if "q8_0" in finer else finer[-1]
+    return f"Try {nearest} (less compression), or export the other checkpoint."
 
 
 def gguf_bytes(params: int, quant: str) -> int:

@@ -26,6 +26,14 @@ _KNOWN: dict[str, tuple[str, str, str]] = {
                           "n"),
     "perplexity_gguf": ("Perplexity, GGUF", "The same for the file: close to the trained model's is good.", "n"),
     "prompts": ("Prompts checked", "Held-out questions both models answered.", "n"),
+    "kl_divergence": ("Difference in next-word probabilities",
+                      "Averaged over held-out answers: 0 means identical; small values are normal.", "n"),
+    "top1_agreement": ("Same most likely next word",
+                       "How often the file and the trained model pick the same next word.", "%"),
+    "perplexity_ratio": ("Perplexity, file vs trained model",
+                         "1.00 means equally sure of the held-out answers; a little above 1 is normal.", "n"),
+    "scored_tokens": ("Answer tokens compared", "Held-out answer tokens both models read.", "n"),
+    "vocab_match": ("Same vocabulary", "The file knows exactly the words the trained model knows.", "yes"),
 }  # fmt: skip
 _BY_PART: tuple[tuple[str, str, str, str], ...] = (
     ("kl", "Difference in next-word probabilities", "0 means identical; small values are normal.", "n"),
@@ -33,7 +41,7 @@ _BY_PART: tuple[tuple[str, str, str, str], ...] = (
     ("top_1", "Same most likely next word", "How often both pick the same next word.", "%"),
     ("perplexity", "Perplexity", "How surprised the model is by held-out answers (lower is better).", "n"),
 )
-_HIDDEN = {"passed", "end_of_turn_token"}
+_HIDDEN = {"passed", "end_of_turn_token", "verdict"}  # verdict: said in the sentence
 
 
 @dataclass
@@ -48,11 +56,12 @@ def verification_verdict(summary: dict[str, Any] | None) -> str:
     summary = summary or {}
     passed = summary.get("passed")
     if passed is True:
-        closeness = _first(summary, ("top1", "top_1", "token_agreement"))
+        closeness = _first(summary, ("top1_agreement", "top1", "top_1", "token_agreement"))
         how = f", choosing the same words {percent(closeness)} of the time" if closeness is not None else ""
         return f"The GGUF file works: it behaves like the trained model{how}. Ready to use."
     if passed is False:
-        return "The GGUF file does not behave like the trained model, so it was set aside: see Details."
+        why = f" ({summary['verdict']})" if summary.get("verdict") else ""
+        return f"The GGUF file does not behave like the trained model, so it was set aside{why}."
     return "The GGUF file was checked; the figures are under Details."
 
 

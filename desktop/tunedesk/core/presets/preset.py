@@ -20,6 +20,13 @@ METHODS = ("lora", "qlora", "dora", "full", "ia3", "prefix")
 SCHEDULES = ("wsd", "cosine", "linear", "constant")
 PRECISIONS = ("fp32", "bf16", "fp16")
 SHARDINGS = ("none", "fsdp")
+OBJECTIVES = ("sft", "dpo")
+DPO_METHODS = (
+    "lora",
+    "qlora",
+    "dora",
+    "ia3",
+)  # the reference model is the base with the adapter switched off
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -104,6 +111,18 @@ class Preset:
     )
     sample_max_tokens: int = _f(64, "Length limit of those sample answers.")
     seed: int = _f(42, "Fixes the shuffling and initialisation so a run can be repeated exactly.")
+    objective: str = _f(
+        "sft",
+        "'sft' learns to write the answers in your data; 'dpo' learns which of two answers (chosen, rejected) "
+        "to prefer.",
+        choices=OBJECTIVES,
+    )
+    beta: float = _f(
+        0.1, "DPO only: how far the model may drift from where it started; larger keeps it closer."
+    )
+    init_adapter: str = _f(
+        "", "Continue from an earlier run's adapter (its folder) instead of a new one: e.g. SFT, then DPO."
+    )
     prevent_sleep: bool = _f(True, "Keep the computer from going to sleep while this run trains.")
     pause_on_battery_below: int = _f(
         20, "On battery below this percentage, save a checkpoint and pause until plugged in (0: never)."
@@ -153,6 +172,18 @@ class Preset:
             (0 <= self.val_fraction < 0.9, "val_fraction", "must be between 0 and 0.9"),
             (self.keep_checkpoints >= 1, "keep_checkpoints", "must be at least 1"),
             (0 <= self.general_data_fraction < 1, "general_data_fraction", "must be between 0 and 1"),
+            (self.objective in OBJECTIVES, "objective", f"must be one of {', '.join(OBJECTIVES)}"),
+            (self.beta > 0, "beta", "must be positive (0.1 is the usual choice)"),
+            (
+                self.objective != "dpo" or self.method in DPO_METHODS,
+                "method",
+                f"cannot train DPO: DPO needs an adapter ({', '.join(DPO_METHODS)})",
+            ),
+            (
+                not self.init_adapter or self.method not in ("full", "prefix"),
+                "init_adapter",
+                "needs a LoRA, DoRA or IA3 run to continue",
+            ),
             (0 <= self.pause_on_battery_below <= 100, "pause_on_battery_below", "must be 0 to 100 (percent)"),
         ]
         for ok, name, why in checks:

@@ -252,7 +252,12 @@ def selection_warnings(
 CHAT_GENERAL_FRACTION = 0.2
 
 
-def choose_general_fraction(info: ModelInfo) -> tuple[float, str]:
+def choose_general_fraction(info: ModelInfo, objective: str = "sft") -> tuple[float, str]:
+    if objective != "sft":
+        return 0.0, (
+            "No general data mixed in: preference tuning (DPO) already holds the model near where it started "
+            "(beta), and its pairs are not answers to train on."
+        )
     if not info.has_chat_template:
         return 0.0, "No general data mixed in: the model has no chat template (a base model)."
     return CHAT_GENERAL_FRACTION, (

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import os
+import pickle
 import random
 import re
 import shutil
@@ -66,9 +67,11 @@ class TrainerState:
 
 
 def rng_state() -> dict[str, Any]:
+    """Every generator's state as tensors and plain values, so that torch.load(weights_only=True) reads it."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
     state: dict[str, Any] = {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss)],
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():
@@ -78,7 +81,8 @@ def rng_state() -> dict[str, Any]:
 
 def restore_rng(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -185,12 +189,23 @@ def clean_partial(layout: RunLayout) -> None:
 
 
 def load_resume_files(folder: Path) -> dict[str, Any]:
-    """optimizer / scheduler / rng (/ scaler) state of a checkpoint. Our own files, so full unpickling is fine."""
+    """optimizer / scheduler / rng (/ scaler) state of a checkpoint, read as tensors and plain values only
+    (weights_only=True): a run folder from elsewhere whose files hold pickled code is refused, never run."""
     out = {}
     for name in RESUME_ONLY:
         path = folder / name
         if path.exists():
-            out[name.removesuffix(".pt")] = torch.load(path, map_location="cpu", weights_only=False)
+            try:
+                out[name.removesuffix(".pt")] = torch.load(path, map_location="cpu", weights_only=True)
+            except pickle.UnpicklingError as exc:
+                raise TuneDeskError(
+                    f"The checkpoint file {path} holds more than tensors and numbers, so TuneDesk refuses to "
+                    "load it: such a file can run code on this computer.",
+                    hint="Resume only runs TuneDesk wrote. Delete this checkpoint folder to resume from an "
+                    "earlier one, or start a new run.",
+                    kind="bad_checkpoint",
+                    where={"file": str(path), "detail": str(exc).splitlines()[0][:200]},
+                ) from None
     return out
 
 

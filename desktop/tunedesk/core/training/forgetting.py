@@ -39,6 +39,8 @@ def general_loss(
     examples = [e for e in encode_records(records, tokenizer, seq_len).examples if e.supervised_tokens]
     examples.sort(key=len)  # similar lengths share a batch: less padding
     batch = max(batch_size, MEASURE_BATCH)
+    if loss_fn.objective != "sft":  # a DPO run is still measured by next-token loss on the base's answers
+        loss_fn = LossFunction(loss_fn.model, "lora")
     return validation_loss(loss_fn, examples, batch, tokenizer.pad_token_id, precision)
 
 

@@ -25,6 +25,8 @@ from tunedesk.core.training.model_setup import Precision
 class LossFunction:
     """``loss_fn(batch) -> (sum of token losses, labelled token count)`` for one model."""
 
+    objective = "sft"  # what the loss optimises (the `started` event says it): next-token prediction
+
     def __init__(self, model: Any, method: str) -> None:
         self.model = model
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -40,10 +42,21 @@ class LossFunction:
     def fast(self) -> bool:
         return self.body is not None
 
+    def collate(self, examples: Sequence[Any], pad_id: int) -> Batch:
+        return collate(examples, pad_id)
+
+    def pop_metrics(self) -> dict[str, float]:
+        """Extra numbers for the step/eval event, gathered since the last call (none for plain SFT)."""
+        return {}
+
     def __call__(self, batch: Batch) -> tuple[torch.Tensor, int]:
+        logits, targets, keep = self.labelled_logits(batch)
+        return F.cross_entropy(logits, targets, reduction="sum"), int(keep.sum())
+
+    def labelled_logits(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(fp32 logits at the labelled positions, their target ids, the (B, L-1) mask of those positions)."""
         targets = batch.labels[:, 1:]
         keep = targets != IGNORE_INDEX
-        count = int(keep.sum())
         kwargs: dict[str, Any] = {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask}
         if batch.position_ids is not None:
             # Packed rows: transformers builds per-example (block-diagonal) attention from position_ids
@@ -58,8 +71,7 @@ class LossFunction:
         logits = logits.float()
         if self.softcap:
             logits = torch.tanh(logits / self.softcap) * self.softcap
-        loss = F.cross_entropy(logits, targets[keep], reduction="sum")
-        return loss, count
+        return logits, targets[keep], keep
 
 
 def autocast(precision: Precision) -> contextlib.AbstractContextManager[Any]:
@@ -71,7 +83,8 @@ def autocast(precision: Precision) -> contextlib.AbstractContextManager[Any]:
 def validation_loss(
     loss_fn: LossFunction, examples: Sequence[Any], batch_size: int, pad_id: int, precision: Precision
 ) -> float | None:
-    """Token-weighted mean loss over every labelled token of `examples` (None when there is none)."""
+    """Mean loss over `examples` (None when there is none): per labelled token, or per pair for DPO
+    (each loss function says what its count counts)."""
     total, count = validation_sums(loss_fn, examples, batch_size, pad_id, precision)
     return total / count if count else None
 
@@ -80,16 +93,17 @@ def validation_loss(
 def validation_sums(
     loss_fn: LossFunction, examples: Sequence[Any], batch_size: int, pad_id: int, precision: Precision
 ) -> tuple[float, int]:
-    """(sum of token losses, labelled tokens) over `examples`: sums, so shards of them can be added up."""
+    """(sum of losses, their count) over `examples`: sums, so shards of them can be added up."""
     if not examples:
         return 0.0, 0
     model = loss_fn.model
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
+    loss_fn.pop_metrics()  # what follows measures validation only
     try:
         for start in range(0, len(examples), batch_size):
-            batch = collate(examples[start : start + batch_size], pad_id).to(precision.device)
+            batch = loss_fn.collate(examples[start : start + batch_size], pad_id).to(precision.device)
             with autocast(precision):
                 loss, n = loss_fn(batch)
             total += float(loss)
@@ -107,7 +121,7 @@ def perplexity(loss: float | None) -> float | None:
 
 def sample_prompt(record: Any, tokenizer: Any) -> tuple[str, str, list[int]]:
     """(prompt shown to the user, reference answer, prompt token ids) of one validation record."""
-    if record.kind == "chat":
+    if record.kind in ("chat", "pair"):  # a pair's reference is its chosen answer
         messages = record.prompt_messages()
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         shown = next((m["content"] for m in reversed(messages) if m["role"] == "user"), text)

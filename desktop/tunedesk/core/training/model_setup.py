@@ -5,6 +5,7 @@
 - full: every weight trains (small models only: weights + gradients + AdamW state are 4x the model in fp32).
 - ia3: learned rescaling vectors (peft's per-architecture defaults).
 - prefix: learned virtual key/value tokens in every layer (prefix tuning).
+- with ``init_adapter``: the earlier run's adapter, trainable, instead of a new one (init_adapter.py).
 
 Precision: on CUDA a frozen base is loaded in the preset's 16-bit type and the adapter trains in fp32 under
 autocast; a full fine-tune keeps fp32 weights and autocasts. On a CPU everything is fp32: FINDINGS measured
@@ -23,6 +24,7 @@ import torch
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset
+from tunedesk.core.training.init_adapter import load_init_adapter
 
 log = logging.getLogger("tunedesk.training")
 
@@ -177,6 +179,8 @@ def load_model(
     if preset.method == "full":
         model.requires_grad_(True)
         return model
+    if preset.init_adapter:
+        return load_init_adapter(model, preset.init_adapter)
     from peft import get_peft_model
 
     try:

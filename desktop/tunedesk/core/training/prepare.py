@@ -21,6 +21,7 @@ from tunedesk.core.data.system_prompt import save_system_prompt
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, RunLayout
+from tunedesk.core.training.objective import check_data_fits
 
 log = logging.getLogger("tunedesk.training")
 
@@ -29,7 +30,7 @@ log = logging.getLogger("tunedesk.training")
 class PreparedData:
     train_records: list[Record]
     val_records: list[Record]
-    train: list[Any]  # Example or PackedExample: input_ids, labels (+ position_ids when packed)
+    train: list[Any]  # Example, PackedExample (+ position_ids) or PairExample (DPO)
     val: list[Any]
     train_tokens: int  # real tokens in one pass over the training examples
     truncated: int
@@ -68,6 +69,7 @@ def split_once(layout: RunLayout, config: RunConfig) -> tuple[list[Record], list
 def prepare_data(layout: RunLayout, config: RunConfig, tokenizer: Any) -> PreparedData:
     preset: Preset = config.preset
     train_records, val_records = split_once(layout, config)
+    check_data_fits(train_records, preset, config.data)
     system_prompt = save_system_prompt(layout.data, train_records)
     train_set = encode_records(train_records, tokenizer, preset.seq_len)
     val_set = encode_records(val_records, tokenizer, preset.seq_len)
@@ -86,7 +88,7 @@ def prepare_data(layout: RunLayout, config: RunConfig, tokenizer: Any) -> Prepar
             train_set.truncated,
             preset.seq_len,
         )
-    if preset.packing:
+    if preset.packing and preset.objective == "sft":  # a pair's two sides are compared, never packed
         train = pack_examples(train, preset.seq_len)
         log.info(
             "packed %s examples into %s rows of at most %s tokens",
@@ -100,7 +102,7 @@ def prepare_data(layout: RunLayout, config: RunConfig, tokenizer: Any) -> Prepar
         val_records=val_records,
         train=train,
         val=val,
-        train_tokens=sum(len(ex.input_ids) for ex in train),
+        train_tokens=sum(len(ex) for ex in train),
         truncated=train_set.truncated,
         dropped=train_set.dropped,
         system_prompt=system_prompt,

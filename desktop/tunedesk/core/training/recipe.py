@@ -25,7 +25,7 @@ from tunedesk.core.faults import in_step, maybe_crash
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, RunLayout, load_config
 from tunedesk.core.training import checkpoints as ckpt
-from tunedesk.core.training.batching import BatchPlan, collate
+from tunedesk.core.training.batching import BatchPlan
 from tunedesk.core.training.callbacks import TrainingCallback
 from tunedesk.core.training.clock import TrainingClock
 from tunedesk.core.training.control import Control
@@ -41,6 +41,7 @@ from tunedesk.core.training.model_setup import (
     pick_device,
     pick_precision,
 )
+from tunedesk.core.training.objective import loss_function
 from tunedesk.core.training.power import PowerWatch
 from tunedesk.core.training.prepare import PreparedData, prepare_data
 from tunedesk.core.training.rehearsal import add_general_data
@@ -120,7 +121,7 @@ def setup(run_dir: str | Path, world: World | None = None) -> Setup:
             state.total_steps = total_steps
         log.info("resuming from %s (step %s)", resume_dir, state.step)
     return Setup(
-        layout, config, preset, precision, tokenizer, model, LossFunction(model, preset.method), data, plan,
+        layout, config, preset, precision, tokenizer, model, loss_function(model, preset), data, plan,
         total_steps, optimizer, scheduler, scaler, state, state.step if resume_dir else None, rng, world,
     )  # fmt: skip
 
@@ -166,6 +167,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
             "method": preset.method,
             "preset": preset.name,
             "resumed_from_step": s.resumed_from,
+            "objective": s.loss_fn.objective,
             "system_prompt": s.data.system_prompt,
             "world_size": s.world.size,
         }
@@ -252,7 +254,7 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
     started = time.perf_counter()
     micro = list(s.plan.step_batches(state.epoch, state.batch_index))
     shards = [s.world.shard(idx) for _, _, idx in micro]  # this rank's part of each global micro-batch
-    batches = [collate([s.data.train[i] for i in idx], pad_id) for idx in shards if idx]
+    batches = [s.loss_fn.collate([s.data.train[i] for i in idx], pad_id) for idx in shards if idx]
     local = [sum(b.label_tokens for b in batches), sum(b.real_tokens for b in batches)]
     n_labels, tokens = (int(v) for v in s.world.sum(local, s.precision.device))
     n_labels = max(1, n_labels)
@@ -300,6 +302,7 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
         "eta_seconds": round(clock.seconds_per_step() * (s.total_steps - state.step), 1),
         "memory_mb": mem,
         "peak_memory_mb": peak,
+        **s.loss_fn.pop_metrics(),  # DPO: reward margin, preference accuracy
     }
 
 
@@ -339,10 +342,11 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
         {
             "step": state.step,
             "val_loss": val_loss,
-            "perplexity": perplexity(val_loss),
+            "perplexity": perplexity(val_loss) if s.loss_fn.objective == "sft" else None,
             "is_best": is_best,
             "best_val_loss": state.best_val_loss,
             "samples": samples,
+            **s.loss_fn.pop_metrics(),  # DPO: on the held-out pairs
         }
     )
     return val_loss

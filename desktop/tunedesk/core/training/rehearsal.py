@@ -62,7 +62,9 @@ def add_general_data(
         resumed and preset.method == "full"
     )  # a resumed full fine-tune is no longer the base
     train_path, held_path = layout.data / "general_train.jsonl", layout.data / "general_heldout.jsonl"
-    wanted = gp.general_count(len(data.train_records), preset.general_data_fraction)
+    # Preference pairs are not answers to imitate: a DPO run mixes nothing in (its forgetting is still measured).
+    fraction = preset.general_data_fraction if preset.objective == "sft" else 0.0
+    wanted = gp.general_count(len(data.train_records), fraction)
     if held_path.exists() and (train_path.exists() or not wanted):
         train_records = load_records(train_path) if wanted else []
         held_records = load_records(held_path)

@@ -1,1 +1,2 @@
-"""Shared widgets of the app's pages: cards, help rows, banners, the log view and the run panels."""
+"""Widgets more than one page uses: card, help label, page title, metric tile, read-only table, error banner,
+training curves."""

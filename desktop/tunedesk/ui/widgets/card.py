@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from tunedesk.ui.style import set_role
+from tunedesk.ui.widgets.help_label import help_label
 
 
 class Card(QFrame):
@@ -24,9 +25,7 @@ class Card(QFrame):
         titles = QVBoxLayout()
         titles.setSpacing(2)
         titles.addWidget(self.title_label)
-        self.subtitle_label = QLabel(subtitle)
-        set_role(self.subtitle_label, "help")
-        self.subtitle_label.setWordWrap(True)
+        self.subtitle_label = help_label(subtitle)
         self.subtitle_label.setVisible(bool(subtitle))
         titles.addWidget(self.subtitle_label)
         self.header.addLayout(titles, 1)

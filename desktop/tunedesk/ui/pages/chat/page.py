@@ -1,0 +1,207 @@
+"""The Chat page: talk to the exported model (or any GGUF), optionally side by side with the base model.
+
+Each pane owns one `ChatSession` (a QThread running core's ChatEngine), so in compare mode both models
+answer at the same time, each streaming into its own transcript. The page keeps no chat logic: history,
+trimming and stop words live in the engine; here are only widgets and the sampling values the user picks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tunedesk.ui.app_state import AppState
+from tunedesk.ui.pages.chat.answer_settings import AnswerSettings
+from tunedesk.ui.pages.chat.chat_pane import ChatPane
+from tunedesk.ui.pages.chat.chat_session import CLOSE_WAIT_MS, end_all_sessions
+from tunedesk.ui.pages.chat.message_box import MessageBox
+from tunedesk.ui.pages.chat.model_bar import ModelBar
+from tunedesk.ui.widgets.page_title import add_page_title
+
+
+def _starter_path() -> str:
+    from tunedesk.core.vendor import starter_gguf
+
+    path = starter_gguf()
+    return str(path) if path else ""
+
+
+def _base_gguf_for_run(run_dir: str) -> str:
+    """The GGUF of the run's base model when it has one (the starter, or a .gguf file); else the starter."""
+    from tunedesk.core.errors import TuneDeskError
+    from tunedesk.core.runs import load_config
+
+    try:
+        model = load_config(run_dir).model
+    except TuneDeskError:
+        model = ""
+    if model.lower().endswith(".gguf") and Path(model).is_file():
+        return model
+    return _starter_path()
+
+
+class ChatPage(QWidget):
+    """Streaming chat over a GGUF model.
+
+    Signals:
+        busy_changed(bool): True while any pane is answering.
+    """
+
+    busy_changed = Signal(bool)
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ChatPage")
+        self.state = state
+        self.n_threads: int | None = None  # None: the engine picks; tests set 2 to share the CPU fairly
+        self.setAcceptDrops(True)
+        self._build()
+        state.gguf_changed.connect(self._on_gguf_changed)
+        state.run_changed.connect(lambda _run: self._update_base())
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.set_model(state.gguf_path or _starter_path())
+        self._update_base()
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(28, 24, 28, 20)
+        root.setSpacing(14)
+        add_page_title(root, "Chat", "Try your model before you share it. Everything runs on this computer.")
+        self.model_bar = ModelBar()
+        self.model_bar.open_button.clicked.connect(self._open_gguf)
+        self.model_bar.starter_button.clicked.connect(lambda: self.set_model(_starter_path()))
+        self.model_bar.compare_box.toggled.connect(self.set_compare)
+        root.addWidget(self.model_bar)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self._panes())
+        self.answer_settings = AnswerSettings()
+        split.addWidget(self.answer_settings)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([900, 300])
+        root.addWidget(split, 1)
+        self.message_box = MessageBox()
+        self.message_box.send_requested.connect(self.send)
+        self.message_box.stop_button.clicked.connect(self.stop)
+        self.message_box.new_button.clicked.connect(self.new_chat)
+        root.addWidget(self.message_box)
+        # Short names for the parts the tests drive.
+        self.model_label, self.compare_box = self.model_bar.model_label, self.model_bar.compare_box
+        self.temperature, self.max_tokens = self.answer_settings.temperature, self.answer_settings.max_tokens
+        self.input, self.send_button = self.message_box.input, self.message_box.send_button
+        self.stop_button = self.message_box.stop_button
+
+    def _panes(self) -> QWidget:
+        """The two transcripts side by side; the base model's shows only in compare mode."""
+        host = QWidget()
+        row = QHBoxLayout(host)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(12)
+        self.base_pane = ChatPane("Base model", parent=self)
+        self.tuned_pane = ChatPane("Your model", parent=self)
+        row.addWidget(self.base_pane)
+        row.addWidget(self.tuned_pane)
+        self.base_pane.hide()
+        for pane in (self.base_pane, self.tuned_pane):
+            pane.busy_changed.connect(self._on_busy)
+        return host
+
+    # ---- public API (also what the tests drive) --------------------------------------------------------
+    @property
+    def panes(self) -> list[ChatPane]:
+        return [self.base_pane, self.tuned_pane] if self.compare_box.isChecked() else [self.tuned_pane]
+
+    def set_model(self, path: str) -> None:
+        self.tuned_pane.set_model(path, self._system_text(), self.n_threads)
+        self.model_bar.show_model(path)
+
+    def set_base_model(self, path: str) -> None:
+        self.base_pane.set_model(path, self._system_text(), self.n_threads)
+
+    @Slot(bool)
+    def set_compare(self, on: bool) -> None:
+        if self.compare_box.isChecked() != on:
+            self.compare_box.setChecked(on)  # re-enters through toggled
+            return
+        self.base_pane.setVisible(on)
+        self.tuned_pane.set_title("Your model" if on else "")
+
+    @Slot()
+    def send(self) -> None:
+        text = self.input.toPlainText().strip()
+        if not text or any(p.busy for p in self.panes):
+            return
+        params = self.answer_settings.params()
+        for pane in self.panes:
+            # The engine takes the system prompt when it is created: a changed one starts a new chat.
+            pane.set_model(pane.model_path, self._system_text(), self.n_threads)
+        sent = [pane.ask(text, **params) for pane in self.panes]
+        if any(sent):
+            self.input.clear()
+
+    @Slot()
+    def stop(self) -> None:
+        for pane in (self.base_pane, self.tuned_pane):
+            pane.stop()
+
+    @Slot()
+    def new_chat(self) -> None:
+        for pane in (self.base_pane, self.tuned_pane):
+            pane.reset()
+
+    @Slot()
+    def shutdown(self) -> None:
+        """End both panes' chat threads, then any retired one still ending (a model is never left to exit)."""
+        for pane in (self.base_pane, self.tuned_pane):
+            pane.shutdown()
+        end_all_sessions(CLOSE_WAIT_MS)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ---- drag and drop of a .gguf file ------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802, ANN001
+        if any(u.toLocalFile().lower().endswith(".gguf") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802, ANN001
+        for url in event.mimeData().urls():
+            if url.toLocalFile().lower().endswith(".gguf"):
+                self.set_model(url.toLocalFile())
+                break
+
+    # ---- private ----------------------------------------------------------------------------------------
+    def _system_text(self) -> str:
+        return self.answer_settings.system_text() if hasattr(self, "answer_settings") else ""
+
+    def _open_gguf(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", "", "GGUF models (*.gguf)")
+        if path:
+            self.set_model(path)
+
+    @Slot(str)
+    def _on_gguf_changed(self, path: str) -> None:
+        if path:
+            self.set_model(path)
+
+    def _update_base(self) -> None:
+        self.set_base_model(_base_gguf_for_run(self.state.run_dir) if self.state.run_dir else _starter_path())
+
+    @Slot(bool)
+    def _on_busy(self, _busy: bool) -> None:
+        busy = self.base_pane.busy or self.tuned_pane.busy
+        self.send_button.setEnabled(not busy)
+        self.stop_button.setEnabled(busy)
+        self.busy_changed.emit(busy)

@@ -1,0 +1,1 @@
+"""Data page: the dataset, its preview, quality report and validation split."""

@@ -1,0 +1,1 @@
+"""Export page: run and checkpoint, quantization, stage progress and the result."""

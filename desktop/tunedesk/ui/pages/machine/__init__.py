@@ -1,0 +1,1 @@
+"""Machine & model page: the hardware card and the list of base models."""

@@ -1,0 +1,131 @@
+"""The Machine page's model list: one row per local model (name, kind, size, exportability), rich text.
+
+Each row holds its model's ref (`REF_ROLE`) and, for screen readers and tests, a plain-text version of itself
+(`entry_text`). The facts are core's (`ModelSource.to_dict()`, `ModelInfo.to_dict()`); rows only show them.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QWidget
+
+from tunedesk.ui.style import is_dark
+
+REF_ROLE = Qt.ItemDataRole.UserRole
+VISIBLE_ROWS = 5  # the list grows to this many rows, then scrolls
+KIND_NAMES = {
+    "starter": "starter model",
+    "hf_cache": "Hugging Face cache",
+    "gguf": "GGUF file",
+    "folder": "model folder",
+    "dequantized": "converted from GGUF",
+}
+DETAIL_NAMES = ("Architecture", "Layers", "Context", "Stored as", "Chat template")
+
+
+def _params(n: int) -> str:
+    if not n:
+        return "? parameters"
+    return f"{n / 1e9:.1f}B parameters" if n >= 1e9 else f"{n / 1e6:.0f}M parameters"
+
+
+def model_line(info: dict[str, Any]) -> str:
+    """The second line of a model entry: size, disk, and whether it can become a GGUF file."""
+    parts = [_params(info.get("params", 0)), f"{info.get('size_on_disk_mb', 0):,.0f} MB on disk"]
+    if info.get("exportable") is False:
+        parts.append("⚠ cannot be exported to GGUF")
+    elif info.get("exportable"):
+        parts.append("exports to GGUF")
+    return "  ·  ".join(parts)
+
+
+def model_details(info: dict[str, Any]) -> dict[str, str]:
+    """The selected model's facts for the detail row (dashes until they are read)."""
+    if not info:
+        return dict.fromkeys(DETAIL_NAMES, "–")
+    return {
+        "Architecture": info.get("architecture") or "?",
+        "Layers": str(info.get("num_layers") or "?"),
+        "Context": f"{info['max_positions']:,} tokens" if info.get("max_positions") else "?",
+        "Stored as": info.get("dtype") or info.get("weights_format") or "?",
+        "Chat template": "yes" if info.get("has_chat_template") else "none (plain text)",
+    }
+
+
+class ModelList(QListWidget):
+    """Model rows keyed by ref; `entries` maps each ref to its {"source", "info"[, "error"]} entry."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.setObjectName("modelList")
+        self.setSpacing(2)
+        # Rows are rich-text labels: a selected row is tinted, not inverted, so their colours stay readable.
+        tint, line = ("#24365c", "#3d6fe0") if is_dark() else ("#eaf1fd", "#3d6fe0")
+        self.setStyleSheet(
+            f"QListWidget#modelList {{ border: none; background: transparent; }}"
+            f"QListWidget#modelList::item {{ border: 1px solid transparent; border-radius: 8px; }}"
+            f"QListWidget#modelList::item:selected {{ background: {tint}; border-color: {line}; }}"
+        )
+
+    def add_entry(self, entry: dict[str, Any]) -> None:
+        """Add a model's row, or update it when its ref is listed already (its details arrive later)."""
+        source, info = entry["source"], entry["info"]
+        ref = source["ref"]
+        self.entries[ref] = entry
+        kind = KIND_NAMES.get(source["kind"], source["kind"])
+        if info:
+            line = model_line(info)
+        else:
+            line = entry.get("error", {}).get("message", "") or "Reading the model's details…"
+        html = (
+            f"<b style='font-size:11pt'>{escape(source['name'])}</b>&nbsp;&nbsp;"
+            f"<span style='color:#8b8d94'>{kind}</span><br><span style='color:#62666d'>{escape(line)}</span>"
+        )
+        item = self.item_for(ref)
+        if item is None:
+            item = QListWidgetItem()
+            item.setData(REF_ROLE, ref)
+            self.addItem(item)
+            label = QLabel()
+            label.setContentsMargins(12, 8, 12, 8)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            self.setItemWidget(item, label)
+        label = self.itemWidget(item)
+        label.setText(html)
+        item.setToolTip(source["path"])
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{source['name']} ({kind}): {line}")
+        item.setSizeHint(label.sizeHint())
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as its rows (up to five, then it scrolls): no empty box under a short list."""
+        rows = [self.item(i).sizeHint().height() for i in range(min(self.count(), VISIBLE_ROWS))]
+        self.setFixedHeight(max(60, sum(rows) + 2 * self.spacing() * len(rows) + 8))
+
+    @staticmethod
+    def entry_text(item: QListWidgetItem) -> str:
+        """An entry as plain text (what a screen reader says; the tests read it too)."""
+        return str(item.data(Qt.ItemDataRole.AccessibleTextRole))
+
+    def item_for(self, ref: str) -> QListWidgetItem | None:
+        for row in range(self.count()):
+            if self.item(row).data(REF_ROLE) == ref:
+                return self.item(row)
+        return None
+
+    def entry_of(self, item: QListWidgetItem) -> dict[str, Any]:
+        return self.entries[item.data(REF_ROLE)]
+
+    def select(self, ref: str) -> None:
+        """Select `ref`'s row, or the first row when it is not listed."""
+        item = self.item_for(ref) or (self.item(0) if self.count() else None)
+        if item is not None:
+            self.setCurrentItem(item)
+
+    def is_current(self, ref: str) -> bool:
+        current = self.currentItem()
+        return current is not None and current.data(REF_ROLE) == ref

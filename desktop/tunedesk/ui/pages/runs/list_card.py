@@ -1,0 +1,50 @@
+"""The Runs page's list card: what can be done with the selected run, the runs table, or a word when empty."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from tunedesk.ui.pages.runs.runs_table import RunsTable
+from tunedesk.ui.style import set_role
+from tunedesk.ui.widgets.card import Card
+
+
+class RunsListCard(Card):
+    """Action buttons over `table` (RunsTable); `empty` shows instead of the table when there is no run.
+    The page connects the buttons."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent)
+        actions = QHBoxLayout()
+        self.reopen_button = QPushButton("Open in Train")
+        self.reopen_button.setToolTip("Show this run's settings, curves and samples on the Train page")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue training from the run's last checkpoint")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Turn this run into a GGUF model file")
+        self.folder_button = QPushButton("Show folder")
+        self.delete_button = QPushButton("Delete…")
+        for b in (
+            self.reopen_button,
+            self.resume_button,
+            self.export_button,
+            self.folder_button,
+            self.delete_button,
+        ):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        self.refresh_button = QPushButton("Refresh")
+        set_role(self.refresh_button, "link")
+        actions.addWidget(self.refresh_button)
+        self.body.addLayout(actions)
+        self.table = RunsTable()
+        self.body.addWidget(self.table, 1)
+        self.empty = QLabel("No runs yet. Start one on the Train page.")
+        set_role(self.empty, "subtitle")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(self.empty)
+
+    def show_empty(self, empty: bool) -> None:
+        self.table.setVisible(not empty)
+        self.empty.setVisible(empty)

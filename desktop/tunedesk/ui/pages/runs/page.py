@@ -1,0 +1,219 @@
+"""The Runs page: every training run on this machine, its curves, and what to do with it next.
+
+The list and each run's status come from the core (`runs.list_runs`, `summarize_run`: a run whose worker
+died without a `finished` event is "crashed"). A run still training in the background, or one that stopped
+unexpectedly, is offered at start-up in a banner that does not get in the way.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QFile, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QShowEvent
+from PySide6.QtWidgets import (
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tunedesk.core import status as run_status
+from tunedesk.core.paths import runs_dir
+from tunedesk.core.protocol import read_events
+from tunedesk.core.runs import RunLayout, RunSummary, list_runs
+from tunedesk.ui.app_state import AppState
+from tunedesk.ui.pages.runs.list_card import RunsListCard
+from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.curves import TrainingCurves
+from tunedesk.ui.widgets.error_banner import ErrorBanner
+from tunedesk.ui.widgets.page_title import add_page_title
+
+
+class RunsPage(QWidget):
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.runs: list[RunSummary] = []
+        self._offer: RunSummary | None = None  # the run the banner offers to resume / show
+        self._build()
+        self._connect()
+        self.refresh()
+        self._offer_left_runs()
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(28, 22, 28, 22)
+        root.setSpacing(14)
+        subtitle = add_page_title(root, "Runs", f"Every training run on this machine, kept in {runs_dir()}.")
+        subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner = ErrorBanner()
+        self.banner.action_clicked.connect(self._on_banner_action)
+        root.addWidget(self.banner)
+        self.list_card = RunsListCard()
+        self.curves_card = Card("Curves", "Select a run to see how its training went.")
+        self.curves = TrainingCurves()
+        self.curves_card.body.addWidget(self.curves)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.list_card)
+        split.addWidget(self.curves_card)
+        split.setSizes([380, 320])
+        split.setChildrenCollapsible(False)
+        root.addWidget(split, 1)
+        c = self.list_card  # short names for the parts the tests drive
+        self.table, self.empty = c.table, c.empty
+        self.reopen_button, self.resume_button, self.export_button = (
+            c.reopen_button,
+            c.resume_button,
+            c.export_button,
+        )
+        self.folder_button, self.delete_button = c.folder_button, c.delete_button
+
+    def _connect(self) -> None:
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.table.doubleClicked.connect(lambda _index: self.reopen())
+        self.reopen_button.clicked.connect(self.reopen)
+        self.resume_button.clicked.connect(self.resume)
+        self.export_button.clicked.connect(self.export)
+        self.folder_button.clicked.connect(self.show_folder)
+        self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
+        self.list_card.refresh_button.clicked.connect(self.refresh)
+        self.state.training_changed.connect(lambda _t: self.refresh())
+
+    # ---- list ---------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        selected = self.selected()
+        self.runs = list_runs()
+        self.table.show_runs(self.runs)
+        self.list_card.show_empty(not self.runs)
+        # Keep the selection across a refresh; otherwise show the newest run's curves straight away.
+        if not (selected is not None and self.select(str(selected.path))) and self.runs:
+            self.table.selectRow(0)
+        self._update_buttons()
+
+    def selected(self) -> RunSummary | None:
+        row = self.table.selected_row()
+        if row is None or row >= len(self.runs):
+            return None
+        return self.runs[row]
+
+    def select(self, run_dir: str) -> bool:
+        for row, run in enumerate(self.runs):
+            if str(run.path) == str(run_dir):
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _on_selection(self) -> None:
+        run = self.selected()
+        self._update_buttons()
+        if run is None:
+            self.curves.clear()
+            self.curves_card.set_title("Curves")
+            self.curves_card.set_subtitle("Select a run to see how its training went.")
+            return
+        self.curves_card.set_title(f"Curves of {run.name}")
+        self.curves_card.set_subtitle(
+            f"{run.model} on {Path(run.data).name}: loss and learning rate by step."
+        )
+        self.curves.load_events(read_events(RunLayout(run.path).events))
+
+    def _update_buttons(self) -> None:
+        run = self.selected()
+        busy = self.state.training
+        self.reopen_button.setEnabled(run is not None and not busy)
+        self.resume_button.setEnabled(run is not None and run.resumable and run.status != "new" and not busy)
+        self.export_button.setEnabled(run is not None and run.has_adapter)
+        self.folder_button.setEnabled(run is not None)
+        self.delete_button.setEnabled(run is not None and not run_status.is_active(run.status))
+        if busy:
+            self.reopen_button.setToolTip("A run is training: wait for it, or cancel it, first.")
+        if run is not None and not run.has_adapter:
+            self.export_button.setToolTip("This run has no finished adapter to export yet.")
+
+    # ---- actions ------------------------------------------------------------------------------------------
+    def reopen(self) -> None:
+        run = self.selected()
+        if run is None or self.state.training:
+            return
+        self.state.request_open(str(run.path))
+
+    def resume(self) -> None:
+        run = self.selected()
+        if run is not None and not self.state.training:
+            self.state.request_resume(str(run.path))
+
+    def export(self) -> None:
+        run = self.selected()
+        if run is not None:
+            self.state.set_run_dir(str(run.path))
+            self.state.go_to("export")
+
+    def show_folder(self) -> None:
+        run = self.selected()
+        if run is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(run.path)))
+
+    def delete_selected(self, *, confirm: bool = True) -> bool:
+        run = self.selected()
+        if run is None or run_status.is_active(run.status):
+            return False
+        if confirm:
+            answer = QMessageBox.question(
+                self,
+                "Delete run",
+                f"Delete the run “{run.name}”?\n\nIts checkpoints and adapter go to the trash "
+                "(or are deleted where there is no trash).",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        # The trash first, so a slip can be undone; a plain delete where the platform has none.
+        trashed = QFile.moveToTrash(str(run.path))
+        if isinstance(trashed, tuple):  # (ok, path in trash) in some PySide6 versions
+            trashed = trashed[0]
+        if not trashed and run.path.exists():
+            shutil.rmtree(run.path, ignore_errors=True)
+        if self.state.run_dir == str(run.path):
+            self.state.set_run_dir("")
+        self.state.show_status(f"Deleted the run {run.name}.")
+        self.refresh()
+        return True
+
+    # ---- left-over runs -----------------------------------------------------------------------------------
+    def _offer_left_runs(self) -> None:
+        """At start-up: a run still training in the background, or one that stopped unexpectedly."""
+        running = [r for r in self.runs if run_status.is_active(r.status)]
+        crashed = [r for r in self.runs if r.status == "crashed" and r.resumable]
+        if running:
+            self._offer = running[0]
+            self.banner.show_info(
+                f"“{running[0].name}” is still training in the background.",
+                "Open it to watch its progress and control it.",
+                action="Show it",
+            )
+            self.state.show_status("A run is still training in the background: see Runs.")
+        elif crashed:
+            self._offer = crashed[0]
+            self.banner.show_info(
+                f"“{crashed[0].name}” stopped unexpectedly at step {crashed[0].step}.",
+                "It has a checkpoint: training can continue from there.",
+                action="Resume",
+            )
+            self.state.show_status("A run stopped unexpectedly: see Runs to resume it.")
+
+    def _on_banner_action(self) -> None:
+        run, self._offer = self._offer, None
+        self.banner.hide()
+        if run is None:
+            return
+        if run_status.is_active(run.status):
+            self.state.request_open(str(run.path))
+        else:
+            self.state.request_resume(str(run.path))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.refresh()  # runs may have changed while another page was shown

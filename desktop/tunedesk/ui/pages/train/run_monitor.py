@@ -1,0 +1,120 @@
+"""The Train page's live view of a run: its controls and stats, the curves, sample answers and the log.
+
+It is fed the worker's protocol events (`add_event`), live or replayed from a run folder's events.jsonl, and
+shows each in the panel it belongs to. Deciding what the buttons may do is the page's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from tunedesk.core import status as run_status
+from tunedesk.ui.pages.train.log_view import LogView
+from tunedesk.ui.pages.train.run_stats import RunStats
+from tunedesk.ui.pages.train.samples_view import SamplesView
+from tunedesk.ui.style import set_role
+from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.curves import TrainingCurves
+
+START_TIP = "Start a new run with these settings (Ctrl+Return)"
+
+
+class RunMonitor(QSplitter):
+    """Buttons and `stats` (RunStats) over `curves` (TrainingCurves), then `tabs`: `samples` and `log`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        curves_card = Card("Progress")
+        self.curves = TrainingCurves()
+        curves_card.body.addWidget(self.curves)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.setSpacing(14)
+        top_layout.addWidget(self._run_card())
+        top_layout.addWidget(curves_card, 1)
+        self.addWidget(top)
+        self.addWidget(self._details_card())
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 2)
+        self.setSizes([560, 230])
+        self.setChildrenCollapsible(False)
+
+    def _run_card(self) -> Card:
+        card = Card()
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start training")
+        set_role(self.start_button, "primary")
+        self.start_button.setToolTip(START_TIP)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause after this step; nothing is lost (Ctrl+P)")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue a paused run (Ctrl+R)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after this step, saving a checkpoint you can continue (Ctrl+.)")
+        for b in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        card.body.addLayout(buttons)
+        self.stats = RunStats()
+        card.body.addWidget(self.stats)
+        return card
+
+    def _details_card(self) -> Card:
+        self.tabs = QTabWidget()
+        self.samples = SamplesView()
+        self.log = LogView()
+        self.tabs.addTab(self.samples, "Sample answers")
+        self.tabs.addTab(self.log, "Log")
+        card = Card()
+        card.body.addWidget(self.tabs)
+        return card
+
+    def set_controls(self, *, running: bool, paused: bool, can_start: bool, start_tip: str) -> None:
+        """What the buttons may do now (the page decides); "Time left" counts down only while running."""
+        self.start_button.setEnabled(can_start)
+        self.start_button.setToolTip(start_tip)
+        self.pause_button.setEnabled(running and not paused)
+        self.resume_button.setEnabled(running and paused)
+        self.cancel_button.setEnabled(running)
+        self.stats.set_following(running)
+
+    def clear_run(self) -> None:
+        """Empty every panel before another run is shown."""
+        self.curves.clear()
+        self.samples.clear_samples()
+        self.log.clear()
+        self.stats.reset()
+
+    def add_event(self, ev: dict[str, Any]) -> None:
+        """One protocol event: the curves, stats and samples take what they need; the state line and the log
+        say what happened."""
+        kind = ev.get("event")
+        self.curves.add_event(ev)
+        self.stats.add_event(ev)
+        self.samples.add_event(ev)
+        if kind == "started":
+            resumed = ev.get("resumed_from_step")
+            self.stats.set_state(f"Training (continued from step {resumed})" if resumed else "Training")
+            device = f" on {ev['device']}" if ev.get("device") else ""
+            self.log.append_line(f"Started: {ev.get('total_steps')} steps{device}.")
+        elif kind == "paused":
+            self.stats.set_state(f"Paused at step {ev.get('step')}")
+        elif kind == "resumed":
+            self.stats.set_state("Training")
+        elif kind == "checkpoint":
+            best = " (best so far)" if ev.get("is_best") else ""
+            self.log.append_line(f"Saved a checkpoint at step {ev.get('step')}{best}.")
+        elif kind == "log":
+            self.log.append_line(str(ev.get("message", "")), str(ev.get("level", "")))
+        elif kind == "error":
+            self.log.append_line(str(ev.get("message", "")), "error")
+        elif kind == "finished":
+            self.show_status(str(ev.get("status")))
+
+    def show_status(self, status: str) -> None:
+        """A run's end status (completed, cancelled, ...) in words on the state line."""
+        self.stats.set_state(run_status.sentence(status))

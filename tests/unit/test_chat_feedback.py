@@ -1,0 +1,85 @@
+"""Chat feedback becomes a preference dataset the data pipeline reads, and a DPO run on top of the run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tunedesk.core.chat.feedback import FeedbackFile, feedback_path
+from tunedesk.core.data import load_dataset
+from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.runs import RunConfig, create_run, load_config
+from tunedesk.core.training.feedback_run import create_feedback_run, run_of_model
+
+Q1 = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}]
+Q2 = [{"role": "user", "content": "Two plus two?"}]
+
+
+def test_thumbs_and_better_answers_make_pairs_in_trl_format(tunedesk_home: Path) -> None:
+    feedback = FeedbackFile(feedback_path("my run: v1"))
+    assert feedback.path.parent == tunedesk_home / "datasets" and " " not in feedback.path.name
+    assert feedback.rate(Q1, "Paris.", up=True) == 0  # a lone thumb waits for its counterpart
+    assert not feedback.path.read_text()
+    assert feedback.rate(Q1, "I love France! It has many cities.", up=False) == 1
+    assert feedback.better_answer(Q2, "Five.", "Four.") == 2
+    assert feedback.rate(Q2, "4", up=True) == 3  # beats the answer rated down with "better"
+    rows = [json.loads(line) for line in feedback.path.read_text().splitlines()]
+    assert rows[0] == {
+        "prompt": Q1,
+        "chosen": [{"role": "assistant", "content": "Paris."}],
+        "rejected": [{"role": "assistant", "content": "I love France! It has many cities."}],
+    }
+    assert [(r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in rows[1:]] == [
+        ("Four.", "Five."),
+        ("4", "Five."),
+    ]
+    loaded = load_dataset(feedback.path)  # the pipeline reads it as preference pairs, without problems
+    assert loaded.data_format == "preference" and len(loaded.records) == 3 and not loaded.problems
+    assert loaded.records[0].messages == [*Q1, {"role": "assistant", "content": "Paris."}]
+    assert not list(feedback.path.parent.glob(".*.tmp"))  # atomic writes leave no temp file behind
+
+
+def test_a_new_thumb_on_the_same_answer_replaces_the_old_one(tunedesk_home: Path) -> None:
+    feedback = FeedbackFile(feedback_path("m"))
+    feedback.rate(Q1, "Paris.", up=True)
+    assert feedback.rate(Q1, "Lyon.", up=False) == 1
+    assert feedback.rate(Q1, "Paris.", up=False) == 0  # changed their mind: two bad answers, no pair
+    assert len(feedback.ratings()) == 2
+    assert feedback.rate(Q1, "Paris.", up=True) == 1
+
+
+def test_feedback_refuses_what_cannot_be_a_pair(tunedesk_home: Path) -> None:
+    feedback = FeedbackFile(feedback_path("m"))
+    with pytest.raises(TuneDeskError):
+        feedback.better_answer(Q1, "Paris.", "  ")
+    with pytest.raises(TuneDeskError):
+        feedback.better_answer(Q1, "Paris.", "Paris. ")
+    with pytest.raises(TuneDeskError):
+        feedback.rate([{"role": "assistant", "content": "hi"}], "Paris.", up=True)
+    assert feedback.ratings() == []
+
+
+def test_train_on_my_feedback_continues_the_chatted_run(tunedesk_home: Path, tmp_path: Path) -> None:
+    earlier = create_run(RunConfig(model="starter", data=str(tmp_path / "sft.jsonl"), name="triage"))
+    (earlier.root / "events.jsonl").write_text("")
+    (earlier.adapter).mkdir()
+    (earlier.adapter / "adapter_config.json").write_text("{}")
+    gguf = earlier.export / "triage-q8_0.gguf"
+    gguf.parent.mkdir()
+    gguf.write_bytes(b"GGUF")
+    assert run_of_model(gguf) == earlier.root
+    assert run_of_model(tmp_path / "elsewhere.gguf") is None
+
+    feedback = FeedbackFile(feedback_path("triage"))
+    with pytest.raises(TuneDeskError) as info:
+        create_feedback_run(earlier.root, feedback.path)
+    assert "no feedback" in info.value.message
+    feedback.better_answer(Q1, "Hmm.", "Paris.")
+    layout = create_feedback_run(earlier.root, feedback.path)
+    config = load_config(layout.root)
+    assert config.model == "starter" and config.data == str(feedback.path.resolve())
+    assert config.preset.objective == "dpo" and config.preset.name == "dpo"
+    assert config.preset.init_adapter == str(earlier.adapter.resolve())
+    assert config.name == "triage + feedback"
