@@ -4,10 +4,9 @@ Modelled on qutebrowser's GUIProcess: a `QProcess(self)` whose output is read li
 protocol events, and re-emitted as typed signals; lines that are not events are kept aside, never a crash.
 Nothing here waits on the process: the GUI thread never blocks.
 
-A training run must be able to outlive the window ("keep training in the background"), and a child on a pipe
-cannot: it would die with its reader. So a worker can also be *attached*: started detached (`start_detached`)
-or found still running from an earlier session (`attach`), it is followed through its run folder instead of
-a pipe (a `RunFolderFollower`, polled here), with the same signals. How a worker ended is a `ProcessOutcome`.
+A run must outlive the window ("keep training in the background"), which a child on a pipe cannot, so a worker
+can also be *attached* (`start_detached`, or `attach` to one from an earlier session): followed through its run
+folder (`RunFolderFollower`, polled here) with the same signals. How a worker ended is a `ProcessOutcome`.
 """
 
 from __future__ import annotations
@@ -104,10 +103,7 @@ class WorkerProcess(QObject):
         self.start_command(cli_command(*args), env=env)
 
     def start_command(self, command: list[str], *, env: dict[str, str] | None = None) -> None:
-        """Start any command line on pipes (tests start a fake worker this way).
-
-        Starting while a process runs supersedes it (see `_supersede`).
-        """
+        """Start any command line on pipes (tests: a fake worker); one still running is superseded."""
         if self.is_running():
             self._supersede()
         self._reset()
