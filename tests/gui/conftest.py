@@ -84,3 +84,21 @@ def window(qtbot, stop_workers):  # type: ignore[no-untyped-def]
     stop_workers(w.train_page.advisor.process)
     w.show()
     return w
+
+
+def _answer_close_dialog(text: str) -> None:
+    """Click the close dialog's button named `text` once it is up (it runs its own event loop)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        next(b for b in box.buttons() if b.text() == text).click()
+
+    QTimer.singleShot(100, click)
+
+
+@pytest.fixture
+def answer_close_dialog():  # type: ignore[no-untyped-def]
+    return _answer_close_dialog

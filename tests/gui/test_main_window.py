@@ -8,9 +8,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
 
 import tunedesk.ui.process.worker_process as worker_process
 from tunedesk.core.protocol import EventWriter
@@ -129,19 +128,10 @@ def _start_fake_training(qtbot, window, data_file, monkeypatch) -> int:
     return window.train_page.worker.pid()
 
 
-def _answer_close_dialog(text: str) -> None:
-    def click() -> None:
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox)
-        next(b for b in box.buttons() if b.text() == text).click()
-
-    QTimer.singleShot(100, click)
-
-
-def test_close_while_training_and_keep_it_running(qtbot, window, data_file, monkeypatch):
+def test_close_while_training_and_keep_it_running(qtbot, answer_close_dialog, window, data_file, monkeypatch):
     pid = _start_fake_training(qtbot, window, data_file, monkeypatch)
     try:
-        _answer_close_dialog("Keep training in the background")
+        answer_close_dialog("Keep training in the background")
         assert window.close()
         assert psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
         # The next window finds it on the Runs page and offers it.
@@ -152,9 +142,9 @@ def test_close_while_training_and_keep_it_running(qtbot, window, data_file, monk
         psutil.Process(pid).kill()
 
 
-def test_close_while_training_and_stop_it(qtbot, window, data_file, monkeypatch):
+def test_close_while_training_and_stop_it(qtbot, answer_close_dialog, window, data_file, monkeypatch):
     pid = _start_fake_training(qtbot, window, data_file, monkeypatch)
-    _answer_close_dialog("Stop training")
+    answer_close_dialog("Stop training")
     assert not window.close()  # deferred until the worker has saved its checkpoint
     assert window.isVisible()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=15000)
@@ -165,9 +155,11 @@ def test_close_while_training_and_stop_it(qtbot, window, data_file, monkeypatch)
     assert events[-1]["event"] == "finished" and events[-1]["status"] == "cancelled"
 
 
-def test_cancel_in_the_close_dialog_keeps_the_window(qtbot, window, data_file, monkeypatch):
+def test_cancel_in_the_close_dialog_keeps_the_window(
+    qtbot, answer_close_dialog, window, data_file, monkeypatch
+):
     _start_fake_training(qtbot, window, data_file, monkeypatch)
-    _answer_close_dialog("Cancel")
+    answer_close_dialog("Cancel")
     assert not window.close()
     assert window.isVisible() and window.train_page.is_training()
     with qtbot.waitSignal(window.train_page.worker.finished, timeout=10000):
