@@ -41,7 +41,10 @@ def test_time_left_counts_down_while_training_and_freezes_while_paused() -> None
     t0 = p._eta_at
     assert abs(p.time_left(now=t0 + 30) - 70) < 1e-6
     p.on_pause({"step": 2})
-    assert p.paused and p.time_left(now=t0 + 500) == 100
+    left = p.time_left()
+    assert p.paused and 0 < left <= 100 and p.time_left(now=t0 + 500) == left
+    p.on_resume({"step": 2})
+    assert abs(p.time_left(now=p._eta_at + 10) - (left - 10)) < 1e-6
     assert p.fraction == 0.2
 
 

@@ -1,6 +1,6 @@
 """ChatEngine: a multi-turn chat over one GGUF model, streamed, cancellable, with a bounded history.
 
-Shared by `tunedesk chat` and the GUI's chat pane (which drives it from a QThread, see ui/chat_thread.py).
+Shared by `tunedesk chat` and the GUI's chat pane (which drives it from a QThread, see ui/pages/chat/chat_session.py).
 The conversation is rendered with the chat template stored in the GGUF file itself, so what the model sees
 is exactly what it was trained on. When the history would no longer fit the context window, the oldest
 exchanges are dropped first (the system prompt always stays) and `trimmed_turns` / `notice` say so.

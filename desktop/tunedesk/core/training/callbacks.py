@@ -136,10 +136,11 @@ class LogCallback(TrainingCallback):
         )
 
     def on_eval(self, info: dict[str, Any]) -> None:
+        loss = info.get("val_loss")
         progress_log.info(
-            "step %s: validation loss %.4f%s",
+            "step %s: validation loss %s%s",
             info["step"],
-            info["val_loss"],
+            "none (no labelled tokens)" if loss is None else f"{loss:.4f}",
             " (best)" if info.get("is_best") else "",
         )
 

@@ -63,6 +63,7 @@ class RunProgress(TrainingCallback):
             self.samples = list(info["samples"])
 
     def on_pause(self, info: dict[str, Any]) -> None:
+        self.eta_seconds = self.time_left()  # what was left when the pause began, held until it ends
         self.paused, self.status = True, "paused"
 
     def on_resume(self, info: dict[str, Any]) -> None:
