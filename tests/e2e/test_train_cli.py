@@ -57,7 +57,7 @@ def test_resume_a_crashed_run_from_the_cli(tmp_path: Path, tiny_model_dir: Path,
     assert listed[0]["status"] == "crashed" and listed[0]["resumable"]
     proc = tunedesk("resume", str(run))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Resumed at step 2" in proc.stdout and "Training complete after 4 steps" in proc.stdout
+    assert "Resumed at step 2" in proc.stdout and "Training finished after 4 steps" in proc.stdout
 
 
 def test_train_with_a_missing_dataset_exits_2_without_traceback(tmp_path: Path) -> None:

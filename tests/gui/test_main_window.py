@@ -122,7 +122,7 @@ def _start_fake_training(qtbot, window, data_file, monkeypatch) -> int:
     window.state.set_data_path(str(data_file))
     qtbot.waitUntil(window.train_page.start_button.isEnabled, timeout=60000)
     with qtbot.waitSignal(window.train_page.worker.started, timeout=10000):
-        qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window, Qt.Key.Key_F5)  # Training > Start training
     assert window.current_page() == "train" and window.state.training
     qtbot.waitUntil(lambda: len(window.train_page.curves.train_points) > 0, timeout=10000)
     return window.train_page.worker.pid()

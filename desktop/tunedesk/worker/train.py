@@ -180,10 +180,14 @@ def _train(
 
 
 def _write_report(layout: RunLayout) -> None:
-    """RUN_DIR/report.html for every run that finished; a report that fails must not fail the run."""
+    """RUN_DIR/report.html for every run that finished; a report that fails must not fail the run.
+
+    Logged to worker.log only (the progress logger stays out of the events), so `finished` is the last event.
+    """
     from tunedesk.core.report.build import write_report
+    from tunedesk.core.training.callbacks import progress_log
 
     try:
-        log.info("report: %s", write_report(layout.root))
+        progress_log.info("report: %s", write_report(layout.root))
     except Exception:
-        log.exception("could not write the run's report (`tunedesk report RUN` tries again)")
+        progress_log.exception("could not write the run's report (`tunedesk report RUN` tries again)")
