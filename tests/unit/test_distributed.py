@@ -131,7 +131,9 @@ def test_the_cli_refuses_qlora_on_several_processes_before_anything_starts() -> 
 
     with pytest.raises(TuneDeskError) as err:
         check_processes(2, Preset(method="qlora"), "cpu")
-    assert err.value.where == {"field": "processes"} and "one device" in err.value.message
+    assert err.value.where == {"field": "method"} and "one device" in err.value.message
+    with pytest.raises(TuneDeskError, match="sharding=fsdp"):
+        check_processes(2, Preset(sharding="fsdp"), "cpu")  # refused before launching, not by each rank
     check_processes(1, Preset(method="qlora"), "cuda")  # one process: QLoRA as always
     check_processes(2, Preset(), "cpu")  # LoRA on two CPU processes
 

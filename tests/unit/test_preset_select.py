@@ -31,17 +31,15 @@ def smol() -> ModelInfo:
     return model_info(resolve_model("starter"))  # the real starter's numbers, read from its GGUF
 
 
-_hw, _gpu = hardware, gpu  # short names: the tables below read better
-
-CPU = _hw()
-CPU_AMX = _hw(cpu_fp32_gflops=336.0, cpu_bf16_gflops=1205.0)
-GPU_8_BNB = _hw(cuda=[_gpu(8)], bnb_4bit=True, bitsandbytes="0.48.0")
-GPU_8_NO_BNB = _hw(cuda=[_gpu(8)], bnb_error="bitsandbytes is not installed")
-GPU_24_BNB = _hw(cuda=[_gpu(24)], bnb_4bit=True)
-GPU_80 = _hw(cuda=[_gpu(80, "9.0")], bnb_4bit=True)
-GPU_T4 = _hw(cuda=[_gpu(16, "7.5", bf16=False)], bnb_4bit=True)
-MPS = _hw(mps=True, mps_bf16=True, mps_memory_mb=21_000)
-MPS_OLD = _hw(mps=True, mps_bf16=False, mps_memory_mb=10_000)
+CPU = hardware()
+CPU_AMX = hardware(cpu_fp32_gflops=336.0, cpu_bf16_gflops=1205.0)
+GPU_8_BNB = hardware(cuda=[gpu(8)], bnb_4bit=True, bitsandbytes="0.48.0")
+GPU_8_NO_BNB = hardware(cuda=[gpu(8)], bnb_error="bitsandbytes is not installed")
+GPU_24_BNB = hardware(cuda=[gpu(24)], bnb_4bit=True)
+GPU_80 = hardware(cuda=[gpu(80, "9.0")], bnb_4bit=True)
+GPU_T4 = hardware(cuda=[gpu(16, "7.5", bf16=False)], bnb_4bit=True)
+MPS = hardware(mps=True, mps_bf16=True, mps_memory_mb=21_000)
+MPS_OLD = hardware(mps=True, mps_bf16=False, mps_memory_mb=10_000)
 
 
 def test_cpu_starter_is_lora_fp32_without_checkpointing(smol: ModelInfo) -> None:
@@ -130,7 +128,7 @@ def test_7b_on_big_gpu_is_16_bit_lora() -> None:
 
 
 def test_gpu_busy_at_probe_time_is_a_warning_not_a_different_choice(smol: ModelInfo) -> None:
-    busy = _hw(cuda=[replace(gpu(24, "8.9"), free_mb=6_000)], bnb_4bit=True)
+    busy = hardware(cuda=[replace(gpu(24, "8.9"), free_mb=6_000)], bnb_4bit=True)
     sel = select_preset(busy, LLAMA7B, CHAT_ROWS)
     assert sel.preset.method == select_preset(GPU_24_BNB, LLAMA7B, CHAT_ROWS).preset.method
     assert any("Other programs were using" in w for w in sel.warnings)
@@ -163,7 +161,7 @@ def test_checkpointing_only_when_memory_is_tight() -> None:
 
 
 def test_7b_on_cpu_says_it_is_slow_and_does_not_fit() -> None:
-    small_ram = _hw(ram_total_mb=16_384, ram_available_mb=12_000)
+    small_ram = hardware(ram_total_mb=16_384, ram_available_mb=12_000)
     sel = select_preset(small_ram, LLAMA7B, CHAT_ROWS)
     assert sel.preset.method == "lora" and not sel.estimate.fits
     assert any("takes days" in w for w in sel.warnings)

@@ -179,13 +179,9 @@ def check_processes(processes: int, preset: Preset, device: str) -> None:
     """Refuse, before anything starts, what several processes cannot do here."""
     if processes <= 1:
         return
-    if preset.method == "qlora":
-        raise TuneDeskError(
-            "QLoRA trains on one device: it cannot run on several processes.",
-            hint="Use --processes 1, or --set method=lora for a data-parallel run.",
-            kind="bad_setting",
-            where={"field": "processes"},
-        )
+    from tunedesk.core.training.distributed import check_parallel_preset
+
+    check_parallel_preset(preset)
     if device == "cuda":
         from tunedesk.core.hardware.probe import probe_hardware
 

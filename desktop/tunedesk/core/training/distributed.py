@@ -163,19 +163,12 @@ def _collective(operation: Any, *args: Any, **kwargs: Any) -> Any:
         ) from exc
 
 
-def join_world(device: str, preset: Preset | None = None) -> World:
-    """Join the launcher's process group (a world of one when the worker was started plainly).
-
-    Every rank also watches its parent: the launcher keeps each worker in a session of its own, so a launcher
-    killed with -9 could leave its workers training on; a worker whose parent is gone ends itself at once.
-    """
-    if not launched_distributed():
-        return World()
-    preset = preset or Preset()
+def check_parallel_preset(preset: Preset) -> None:
+    """Refuse what this trainer cannot do on several processes; the CLI asks before launching, each rank again."""
     if preset.method == "qlora":
         raise TuneDeskError(
-            "QLoRA trains on one device: this run cannot be started on several processes.",
-            hint="Start it with one process, or use method=lora for a data-parallel run.",
+            "QLoRA trains on one device: it cannot run on several processes.",
+            hint="Use one process, or --set method=lora for a data-parallel run.",
             kind="bad_setting",
             where={"field": "method"},
         )
@@ -190,6 +183,17 @@ def join_world(device: str, preset: Preset | None = None) -> World:
             kind="bad_setting",
             where={"field": "sharding"},
         )
+
+
+def join_world(device: str, preset: Preset | None = None) -> World:
+    """Join the launcher's process group (a world of one when the worker was started plainly).
+
+    Every rank also watches its parent: the launcher keeps each worker in a session of its own, so a launcher
+    killed with -9 could leave its workers training on; a worker whose parent is gone ends itself at once.
+    """
+    if not launched_distributed():
+        return World()
+    check_parallel_preset(preset or Preset())
     from accelerate import PartialState
 
     timeout = timedelta(seconds=float(os.environ.get("TUNEDESK_DIST_TIMEOUT", DEFAULT_TIMEOUT_S)))

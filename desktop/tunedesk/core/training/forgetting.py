@@ -40,7 +40,7 @@ def general_loss(
     examples.sort(key=len)  # similar lengths share a batch: less padding
     batch = max(batch_size, MEASURE_BATCH)
     if loss_fn.objective != "sft":  # a DPO run is still measured by next-token loss on the base's answers
-        loss_fn = LossFunction(loss_fn.model, "lora")
+        loss_fn = LossFunction(loss_fn.model, loss_fn.method)
     return validation_loss(loss_fn, examples, batch, tokenizer.pad_token_id, precision)
 
 

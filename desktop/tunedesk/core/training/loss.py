@@ -29,6 +29,7 @@ class LossFunction:
 
     def __init__(self, model: Any, method: str) -> None:
         self.model = model
+        self.method = method
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         self.softcap = getattr(base.config, "final_logit_softcapping", None)
         self.body = self.head = None
