@@ -144,5 +144,6 @@ phase deb
     echo "package $(($(stat -c %s "$DEB") / 1048576)) MB"
 } | tee -a "$TIMES"
 echo "Largest parts of the bundle:"
-du -sm "$BUNDLE"/_internal/* | sort -rn | head -15 | tee "$BUILD/bundle-sizes.txt"
+# sed, not head: head exits early, sort gets SIGPIPE and pipefail ends the build before its last line.
+du -sm "$BUNDLE"/_internal/* | sort -rn | sed -n 1,15p | tee "$BUILD/bundle-sizes.txt"
 echo "Built $DEB"
