@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tunedesk.core.atomic import write_json_atomic
+from tunedesk.core.confine import check_relative, check_run_folder
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import read_events
@@ -201,7 +202,10 @@ def load_config(run_dir: str | Path) -> RunConfig:
             kind="bad_config",
             where={"file": str(layout.config)},
         ) from None
-    return RunConfig.from_dict(data, source=str(layout.config))
+    config = RunConfig.from_dict(data, source=str(layout.config))
+    check_run_folder(layout.root)  # a run folder from elsewhere: nothing it holds may lead out of it
+    check_relative(layout.root, config.data, "data")
+    return config
 
 
 def worker_alive(layout: RunLayout) -> bool:
