@@ -97,11 +97,12 @@ def _local_host(host: Any, numeric_ok: bool = False) -> bool:
     return numeric_ok or ip.is_loopback or ip.is_unspecified
 
 
+BLOCKED_HINT = (
+    "Nothing needs the network while TuneDesk runs. If a model or a library tried to download something, "
+    "install it first (`tunedesk setup`, or copy the model folder), then try again."
+)
+
+
 def _blocked(address: Any, action: str) -> NetworkBlockedError:
-    return NetworkBlockedError(
-        f"TuneDesk works offline and refused to {action} {address}: nothing leaves this computer.",
-        hint="Nothing needs the network while TuneDesk runs. If a model or a library tried to download "
-        "something, install it first (`tunedesk setup`, or copy the model folder), then try again.",
-        kind="network_blocked",
-        where={"address": str(address)},
-    )
+    message = f"TuneDesk works offline and refused to {action} {address}: nothing leaves this computer."
+    return NetworkBlockedError(message, BLOCKED_HINT, "network_blocked", {"address": str(address)})
