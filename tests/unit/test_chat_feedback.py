@@ -41,6 +41,15 @@ def test_thumbs_and_better_answers_make_pairs_in_trl_format(tunedesk_home: Path)
     assert not list(feedback.path.parent.glob(".*.tmp"))  # atomic writes leave no temp file behind
 
 
+def test_answers_with_unicode_line_separators_survive(tunedesk_home: Path) -> None:
+    """A model's answer may hold U+2028 or U+0085: the ratings file must still read back (it once broke)."""
+    feedback = FeedbackFile(feedback_path("run"))
+    feedback.rate(Q1, "Paris.\u2028Capital.", up=True)
+    assert feedback.rate(Q1, "Lyon\x85 maybe.", up=False) == 1
+    assert [r["answer"] for r in feedback.ratings()] == ["Paris.\u2028Capital.", "Lyon\x85 maybe."]
+    assert len(load_dataset(feedback.path).records) == 1
+
+
 def test_a_new_thumb_on_the_same_answer_replaces_the_old_one(tunedesk_home: Path) -> None:
     feedback = FeedbackFile(feedback_path("m"))
     feedback.rate(Q1, "Paris.", up=True)

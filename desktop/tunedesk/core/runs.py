@@ -28,11 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from tunedesk.core.atomic import write_json_atomic
+from tunedesk.core.confine import check_relative, check_run_folder
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import read_events
 
 CONFIG_VERSION = 1
+_FIELD_TYPES = {"model": str, "data": str, "device": str, "name": str, "data_sha256": str, "notes": str}
+_FIELD_TYPES.update(allow_pickle=bool, trust_remote_code=bool)
+_TYPE_WORDS = {str: "text", bool: "true or false"}
 
 
 @dataclass
@@ -63,7 +67,10 @@ class RunConfig:
     def from_dict(cls, data: dict[str, Any], *, source: str = "config.json") -> RunConfig:
         if not isinstance(data, dict):
             raise TuneDeskError(
-                "The run's config is not a JSON object.", hint="Recreate the run.", kind="bad_config"
+                "The run's config is not a JSON object.",
+                hint="Recreate the run.",
+                kind="bad_config",
+                where={"file": source},
             )
         missing = [k for k in ("model", "data") if not data.get(k)]
         if missing:
@@ -90,10 +97,21 @@ class RunConfig:
                 kind="bad_config",
                 where={"file": source, "field": unknown[0]},
             )
+        for name, kind in _FIELD_TYPES.items():
+            if name in data and not isinstance(data[name], kind):
+                raise TuneDeskError(
+                    f"'{name}' in the run's config must be {_TYPE_WORDS[kind]}, not {repr(data[name])[:80]}.",
+                    hint="Fix config.json, or recreate the run.",
+                    kind="bad_config",
+                    where={"file": source, "field": name},
+                )
         preset_data = data.get("preset") or {}
         if not isinstance(preset_data, dict):
             raise TuneDeskError(
-                "'preset' in the config must be an object.", kind="bad_config", where={"file": source}
+                "'preset' in the config must be an object.",
+                hint='Write it as {"field": value, ...}, or remove it to use the defaults.',
+                kind="bad_config",
+                where={"file": source, "field": "preset"},
             )
         kwargs = {k: v for k, v in data.items() if k != "preset"}
         processes = kwargs.get("processes", 1)
@@ -201,7 +219,10 @@ def load_config(run_dir: str | Path) -> RunConfig:
             kind="bad_config",
             where={"file": str(layout.config)},
         ) from None
-    return RunConfig.from_dict(data, source=str(layout.config))
+    config = RunConfig.from_dict(data, source=str(layout.config))
+    check_run_folder(layout.root)  # a run folder from elsewhere: nothing it holds may lead out of it
+    check_relative(layout.root, config.data, "data")
+    return config
 
 
 def worker_alive(layout: RunLayout) -> bool:

@@ -68,7 +68,8 @@ class FeedbackFile:
 
     def ratings(self) -> list[dict[str, Any]]:
         try:
-            lines = self.ratings_path.read_text(encoding="utf-8").splitlines()
+            # "\n" only: an answer may hold U+2028 or U+0085, which str.splitlines() would break a row at.
+            lines = self.ratings_path.read_text(encoding="utf-8").split("\n")
         except FileNotFoundError:
             return []
         return [json.loads(line) for line in lines if line.strip()]

@@ -12,6 +12,7 @@ from tunedesk.core.data.encode import encode_records, percentile
 from tunedesk.core.data.formats import format_display_name
 from tunedesk.core.data.loader import load_dataset
 from tunedesk.core.data.records import ERROR, LoadedData, Problem
+from tunedesk.core.data.row_length import far_too_long
 
 HIST_BINS = 20
 MAX_PROBLEMS_SHOWN = 20
@@ -157,12 +158,11 @@ def inspect_dataset(
         duplicates=data.duplicates,
         seq_len=seq_len,
     )
-    if tokenizer is not None:
+    if tokenizer is None:  # no token counts: still say which rows no sequence length can hold
+        report.problems = _by_line([*data.problems, *far_too_long(data.records)])
+    else:
         encoded = encode_records(data.records, tokenizer, seq_len or 10**9, drop_long=drop_long)
-        report.problems = sorted(
-            [*data.problems, *encoded.problems],
-            key=lambda p: (p.source or "", p.line if p.line is not None else 0),
-        )
+        report.problems = _by_line([*data.problems, *encoded.problems])
         report.usable_rows -= len(encoded.problems)
         if not encoded.token_lengths:
             return report  # nothing the model can read; the problems say why
@@ -183,6 +183,10 @@ def inspect_dataset(
                     report.long_action += f"; {cut_away} dropped, their answer was cut away entirely"
     report.suggestions = suggestions(data, report)
     return report
+
+
+def _by_line(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.source or "", p.line if p.line is not None else 0))
 
 
 def suggestions(data: LoadedData, report: QualityReport) -> list[str]:
@@ -213,6 +217,13 @@ def suggestions(data: LoadedData, report: QualityReport) -> list[str]:
                 f"{report.long_rows} rows are longer than seq_len {report.seq_len}: raise seq_len to {fit}, "
                 "or shorten those rows."
             )
+    far = [p.line for p in report.problems if p.kind == "too_long"]
+    if far:
+        lines = ", ".join(map(str, far[:5])) + (" ..." if len(far) > 5 else "")
+        out.append(
+            f"{len(far)} rows are far longer than any sequence length (lines {lines}): split them into shorter "
+            "rows or remove them, or training cuts them and never learns their ends."
+        )
     if data.data_format == "text" and report.total_tokens and report.total_tokens < 50_000:
         out.append(
             f"Raw text of {report.total_tokens} tokens is small for domain adaptation: expect the model to pick "

@@ -47,4 +47,17 @@ def decode_lines(data: bytes, problems: list[Problem]) -> Iterator[tuple[int, st
                     WARNING,
                 )
             )
+        if "\x00" in text:
+            # NUL bytes are damage (a crash while saving, a binary paste): never text to train on.
+            problems.append(
+                Problem(
+                    number,
+                    None,
+                    "nul_bytes",
+                    f"NUL bytes (\\x00) at column {text.index(chr(0)) + 1}, removed: the file may be damaged "
+                    "there; check that line",
+                    WARNING,
+                )
+            )
+            text = text.replace("\x00", "")
         yield number, text

@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,10 @@ def _to_utf8_bytes(path: Path, data: bytes) -> bytes:
         return data.decode("utf-16", errors="replace").encode("utf-8")
     head = data[:8192]
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    if b"\x00" in head or controls > len(head) * 0.1:
+    # A stray NUL in UTF-8 text is one damaged line (decode_lines reports it); NULs among bytes that are not
+    # UTF-8 (or many control bytes) are a binary file, or UTF-16 saved without its BOM.
+    not_utf8 = head.decode("utf-8", errors="replace").count("\ufffd") > len(head) // 100
+    if (b"\x00" in head and not_utf8) or controls > len(head) * 0.1:
         raise bad_file(
             path,
             f"{path.name} looks like a binary file, not text.",
@@ -84,7 +88,7 @@ def _read_csv(data: bytes) -> RawData:
     reader = csv.reader(io.StringIO("".join(lines)), delimiter=_delimiter(lines[0]))
     header: list[str] | None = None
     last = 0  # file line where the previous record ended
-    for cells in reader:
+    for cells in _csv_records(reader, out.problems):
         start, last = last + 1, reader.line_num
         if not any(c.strip() for c in cells):
             continue
@@ -109,6 +113,23 @@ def _read_csv(data: bytes) -> RawData:
         row = {h: _csv_cell(c) for h, c in zip(header, cells, strict=False) if h}
         out.rows.append(RawRow(start, row))
     return out
+
+
+def _csv_records(reader: Any, problems: list[Problem]) -> Iterator[list[str]]:
+    """The reader's records; one it cannot parse is reported at its line and reading goes on."""
+    limit = csv.field_size_limit(2**31 - 1)  # a huge cell is a long row (reported later), not unreadable
+    try:
+        while True:
+            try:
+                yield next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                problems.append(
+                    Problem(reader.line_num, None, "malformed_csv", f"not a readable CSV row: {exc}")
+                )
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _delimiter(header: str) -> str:

@@ -72,7 +72,8 @@ def load_records(path: str | Path) -> list[Record]:
     """Read what save_records wrote. Any damage is an error: these files are TuneDesk's own."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # "\n" only: str.splitlines() also breaks at U+0085, U+2028... which JSON keeps raw inside strings.
+        lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise TuneDeskError(
             f"Cannot read the prepared data {path} ({exc}).",

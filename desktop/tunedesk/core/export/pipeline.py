@@ -18,7 +18,6 @@ Output folder (default RUN_DIR/export/):
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from typing import Any
 
 from tunedesk.core.atomic import write_json_atomic, write_text_atomic
 from tunedesk.core.chat.companion import GgufCompanion, write_companion
+from tunedesk.core.confine import safe_file_stem
 from tunedesk.core.data.system_prompt import stored_system_prompt
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.convert import convert_to_gguf
@@ -116,7 +116,7 @@ def plan_export(
     check_disk_space(out_dir, needed, free_space)
     if not reuse:
         check_merge_memory(params, available)
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", config.name or layout.root.name).strip("-") or "model"
+    stem = safe_file_stem(config.name or layout.root.name)  # a run's name never becomes a path
     return ExportPlan(layout, config, q, reason, choice, base_dir, out_dir, stem, needed, reuse)
 
 

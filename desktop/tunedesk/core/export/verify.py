@@ -64,7 +64,7 @@ def load_prompts(val_path: Path, n: int) -> list[list[dict[str, str]]]:
     out: list[list[dict[str, str]]] = []
     if not val_path.is_file():
         return out
-    for line in val_path.read_text(encoding="utf-8").splitlines():
+    for line in val_path.read_text(encoding="utf-8").split("\n"):  # not splitlines(): see data/split.py
         try:
             msgs = json.loads(line).get("messages")
         except (ValueError, AttributeError):

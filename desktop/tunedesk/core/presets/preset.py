@@ -250,7 +250,11 @@ def apply_overrides(preset: Preset, overrides: dict[str, Any], *, source: str = 
         kind = {"str": str, "int": int, "float": float, "bool": bool}[str(types[name])]
         updates[name] = _coerce(name, value, kind, source)
     new = dataclasses.replace(preset, **updates)
-    new.validate()
+    try:
+        new.validate()
+    except TuneDeskError as err:
+        err.where.setdefault("source", source)  # which file or flag set it
+        raise
     return new
 
 
