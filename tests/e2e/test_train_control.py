@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tunedesk.core import status as run_status
 from tunedesk.core.runs import RunLayout
 from tunedesk.core.training.checkpoints import valid_checkpoints
 
@@ -83,3 +84,21 @@ def test_eof_on_stdin_is_not_a_cancel(tmp_path: Path, tiny_model_dir: Path, chat
     seen: list[dict] = []
     assert finish(proc, seen) == 0
     assert of(seen, "finished")[-1]["status"] == "completed"
+
+
+def test_cancel_while_the_base_model_answers_general_prompts(
+    tmp_path: Path, tiny_model_dir: Path, chat_jsonl: Path
+) -> None:
+    """A cancel during rehearsal (the start's general answers) ends the run at the next batch, not after all."""
+    env = {"TUNEDESK_MODELS": str(tmp_path / "models")}  # no cached answers: the base model must answer
+    run = make_run(tmp_path / "run", tiny_model_dir, chat_jsonl, general_data_fraction=0.5, **LONG)
+    proc = worker(run, stdin=subprocess.PIPE, env=env)
+    seen: list[dict] = []
+    read_until(proc, lambda e: e["event"] == "log" and e.get("stage") == "general_answers", seen)
+    send(proc, "cancel")
+    assert finish(proc, seen) == run_status.EXIT_CANCELLED
+    assert "started" not in kinds(seen) and seen[-1]["event"] == "finished"
+    assert seen[-1]["status"] == "cancelled"
+    progress = [e["fraction"] for e in seen if e["event"] == "log" and e.get("stage") == "general_answers"]
+    assert progress[-1] < 1.0, progress  # cut short between batches
+    assert not (run / "worker.pid").exists()

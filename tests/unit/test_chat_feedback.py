@@ -11,7 +11,12 @@ from tunedesk.core.chat.feedback import FeedbackFile, feedback_path
 from tunedesk.core.data import load_dataset
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.runs import RunConfig, create_run, load_config
-from tunedesk.core.training.feedback_run import create_feedback_run, run_of_model
+from tunedesk.core.training.feedback_run import (
+    MIN_FEEDBACK_PAIRS,
+    create_feedback_run,
+    feedback_readiness,
+    run_of_model,
+)
 
 Q1 = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}]
 Q2 = [{"role": "user", "content": "Two plus two?"}]
@@ -92,3 +97,26 @@ def test_train_on_my_feedback_continues_the_chatted_run(tunedesk_home: Path, tmp
     assert config.preset.objective == "dpo" and config.preset.name == "dpo"
     assert config.preset.init_adapter == str(earlier.adapter.resolve())
     assert config.name == "triage + feedback"
+
+
+def test_train_on_my_feedback_is_ready_with_a_run_its_adapter_and_enough_pairs(
+    tunedesk_home: Path, tmp_path: Path
+) -> None:
+    assert "Open a model" in feedback_readiness("").reason
+    assert "a model TuneDesk trained" in feedback_readiness(tmp_path / "other.gguf").reason
+    earlier = create_run(RunConfig(model="starter", data=str(tmp_path / "sft.jsonl"), name="triage"))
+    (earlier.root / "events.jsonl").write_text("")
+    gguf = earlier.export / "triage-q8_0.gguf"
+    feedback = FeedbackFile(feedback_path(gguf.stem))
+    for i in range(MIN_FEEDBACK_PAIRS - 1):
+        feedback.better_answer([{"role": "user", "content": f"Question {i}?"}], "Hmm.", f"Answer {i}.")
+    assert f"needs {MIN_FEEDBACK_PAIRS} preference pairs, {MIN_FEEDBACK_PAIRS - 1} so far" in (
+        feedback_readiness(gguf).reason
+    )
+    feedback.better_answer(Q2, "Five.", "Four.")
+    assert "no trained adapter" in feedback_readiness(gguf).reason  # the run never saved one
+    earlier.adapter.mkdir()
+    (earlier.adapter / "adapter_config.json").write_text("{}")
+    ready = feedback_readiness(gguf)
+    assert ready.ready and ready.pairs == MIN_FEEDBACK_PAIRS
+    assert (ready.run_dir, ready.pairs_file) == (earlier.root, feedback.path)

@@ -26,7 +26,7 @@ from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.protocol import EventWriter
 from tunedesk.core.runs import RunLayout, pid_info
 from tunedesk.core.training.callbacks import TrainingCallback
-from tunedesk.core.training.control import Control
+from tunedesk.core.training.control import Control, RunCancelled
 
 if TYPE_CHECKING:
     from tunedesk.core.training.distributed import World
@@ -155,7 +155,10 @@ def _train(
     try:
         config = load_config(layout.root)
         worlds.append(join_world(pick_device(config.device), config.preset))
-        s = recipe.setup(layout.root, worlds[0])
+        s = recipe.setup(layout.root, worlds[0], control)
+    except RunCancelled:  # during the start's general answers: no step yet, nothing to checkpoint
+        writer.emit("finished", status="cancelled")
+        return run_status.EXIT_CANCELLED
     except TuneDeskError as err:
         report_error(writer, err)
         return run_status.EXIT_BAD_INPUT

@@ -8,7 +8,9 @@ Three ways in, one state:
 - SIGINT/SIGTERM request a cancel. After the first SIGINT the default handler is restored, so a second
   Ctrl-C ends the process at once, even in the middle of a long torch call.
 
-The trainer acts on the state only between steps: a step is never torn in half.
+The trainer acts on the state only between steps: a step is never torn in half. Before the first step, the
+long start (the base model answering general prompts, rehearsal.py) checks for a cancel between batches and
+raises `RunCancelled`: the worker ends the run as cancelled, with nothing to checkpoint yet.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def parse_command(text: str) -> str | None:
         text = str(obj.get("cmd", "")) if isinstance(obj, dict) else ""
     word = text.strip().lower()
     return word if word in COMMANDS else None
+
+
+class RunCancelled(Exception):
+    """A cancel honoured before training began (no step taken, so no checkpoint to save)."""
 
 
 class Control:
@@ -121,6 +127,11 @@ class Control:
             self.paused = True
         elif cmd == "resume":
             self.paused = False
+
+    def cancel_requested(self) -> bool:
+        """Poll, then whether a cancel has arrived: for long work outside the step loop."""
+        self.poll()
+        return self.cancelled
 
     def wait_while_paused(self, interval: float = 0.2) -> None:
         """Block between steps while paused; returns on resume or cancel."""

@@ -4,18 +4,67 @@ The chatted model is a run's export (``RUN_DIR/export/*.gguf``); the new run con
 (init_adapter: its best, else final, as the export used) on the same base model, with the shipped ``dpo``
 preset, on the pairs the chat feedback made (core/chat/feedback.py). The data is split as for any run: a
 held-out share for validation once there are enough pairs (data/split.py), everything trains below that.
-The caller starts the worker on the returned run folder, as for any other run.
+The caller starts the worker on the returned run folder, as for any other run. `feedback_readiness` says
+whether the chatted model has enough feedback for such a run, and in one line why not.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
+from tunedesk.core.chat.feedback import feedback_path
+from tunedesk.core.data.split import MIN_ROWS_FOR_VAL
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset, load_preset_file, shipped_presets_dir
 from tunedesk.core.runs import RunConfig, RunLayout, create_run, file_sha256, load_config
 from tunedesk.core.training.init_adapter import resolve_init_adapter
+
+# Below this many pairs everything would train and nothing be held out (data/split.py): no usual split.
+MIN_FEEDBACK_PAIRS = MIN_ROWS_FOR_VAL
+
+
+@dataclass(frozen=True)
+class FeedbackReadiness:
+    """Whether "Train on my feedback" can start for a chatted model; `reason` says why not ("" when ready)."""
+
+    run_dir: Path | None
+    pairs_file: Path | None
+    pairs: int
+    reason: str
+
+    @property
+    def ready(self) -> bool:
+        return not self.reason
+
+
+def feedback_readiness(model_file: str | Path) -> FeedbackReadiness:
+    """What "Train on my feedback" would train for the chatted `model_file` (its run, its pairs), or why not."""
+    if not str(model_file):
+        return FeedbackReadiness(None, None, 0, "Open a model to chat with first.")
+    pairs_file = feedback_path(Path(model_file).stem)  # the file the chat's feedback bar writes
+    try:
+        pairs = sum(1 for line in pairs_file.read_text(encoding="utf-8").splitlines() if line.strip())
+    except FileNotFoundError:
+        pairs = 0
+    run_dir = run_of_model(model_file)
+    if run_dir is None:
+        reason = (
+            "Training on feedback needs a model TuneDesk trained: open one of your runs' exported models."
+        )
+    elif pairs < MIN_FEEDBACK_PAIRS:
+        reason = (
+            f"Training on your feedback needs {MIN_FEEDBACK_PAIRS} preference pairs, {pairs} so far: "
+            "rate more answers 👍 / 👎, or write better ones."
+        )
+    else:
+        try:
+            resolve_init_adapter(run_dir)
+            reason = ""
+        except TuneDeskError as err:
+            reason = err.message
+    return FeedbackReadiness(run_dir, pairs_file, pairs, reason)
 
 
 def run_of_model(model_file: str | Path) -> Path | None:

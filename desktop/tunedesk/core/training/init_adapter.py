@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from tunedesk.core.errors import TuneDeskError
 
 log = logging.getLogger("tunedesk.training")
@@ -99,7 +97,9 @@ class AdapterSnapshot:
         finally:
             self._swap()
 
-    @torch.no_grad()
     def _swap(self) -> None:
-        for live, frozen in self._pairs:
-            live.data, frozen.data = frozen.data, live.data
+        import torch  # here, not at the top: the GUI resolves adapters (feedback_run.py) without torch
+
+        with torch.no_grad():
+            for live, frozen in self._pairs:
+                live.data, frozen.data = frozen.data, live.data

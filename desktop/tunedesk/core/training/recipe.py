@@ -74,8 +74,10 @@ class Setup:
     world: World = World()  # this process's rank among the data-parallel processes (a world of one)
 
 
-def setup(run_dir: str | Path, world: World | None = None) -> Setup:
-    """Read the run folder and build the model, data, optimizer and schedule; continue from a checkpoint if any."""
+def setup(run_dir: str | Path, world: World | None = None, control: Control | None = None) -> Setup:
+    """Read the run folder and build the model, data, optimizer and schedule; continue from a checkpoint if any.
+
+    A cancel on `control` while the base model answers general prompts raises RunCancelled (control.py)."""
     world = world or World()
     layout = RunLayout(Path(run_dir))
     config = load_config(layout.root)
@@ -97,7 +99,9 @@ def setup(run_dir: str | Path, world: World | None = None) -> Setup:
         allow_pickle=config.allow_pickle, trust_remote_code=config.trust_remote_code,
     )  # fmt: skip
     # Rehearsal: the base model's own general answers, mixed in (core/training/rehearsal.py).
-    data = add_general_data(layout, config, tokenizer, model, data, precision, resumed=resume_dir is not None)
+    data = add_general_data(layout, config, tokenizer, model, data, precision, resumed=resume_dir is not None,
+        cancelled=control.cancel_requested if control is not None else None,
+    )  # fmt: skip
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=preset.learning_rate, weight_decay=preset.weight_decay)
     plan = BatchPlan(len(data.train), preset.batch_size * world.size, preset.grad_accum, preset.seed)

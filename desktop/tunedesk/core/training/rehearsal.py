@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from tunedesk.core.data.packing import pack_examples
 from tunedesk.core.data.render import chat_template_for
 from tunedesk.core.data.split import load_records, save_records
 from tunedesk.core.runs import RunConfig, RunLayout
+from tunedesk.core.training.control import RunCancelled
 from tunedesk.core.training.loss import autocast
 from tunedesk.core.training.model_setup import Precision
 from tunedesk.core.training.prepare import PreparedData
@@ -55,8 +56,12 @@ def add_general_data(
     precision: Precision,
     *,
     resumed: bool = False,
+    cancelled: Callable[[], bool] | None = None,
 ) -> PreparedData:
-    """Mix the base model's general answers into `data.train` and keep the held-out ones for the measure."""
+    """Mix the base model's general answers into `data.train` and keep the held-out ones for the measure.
+
+    `cancelled()` is asked between batches of answers; when it says yes, RunCancelled (answers so far cached).
+    """
     preset = config.preset
     model_is_base = not (
         resumed and preset.method == "full"
@@ -82,7 +87,9 @@ def add_general_data(
                 len(train_prompts),
             )
         held_prompts = gp.pick_heldout_prompts(prompts)
-        answers = base_answers(config, tokenizer, model, precision, train_prompts + held_prompts)
+        answers = base_answers(
+            config, tokenizer, model, precision, train_prompts + held_prompts, cancelled=cancelled
+        )
         train_records = gp.answered_records(train_prompts, answers)
         held_records = gp.answered_records(held_prompts, answers)
         save_records(held_records, held_path)
@@ -103,9 +110,18 @@ def add_general_data(
 
 
 def base_answers(
-    config: RunConfig, tokenizer: Any, model: Any, precision: Precision, prompts: Sequence[gp.GeneralPrompt]
+    config: RunConfig,
+    tokenizer: Any,
+    model: Any,
+    precision: Precision,
+    prompts: Sequence[gp.GeneralPrompt],
+    *,
+    cancelled: Callable[[], bool] | None = None,
 ) -> dict[str, str]:
-    """{prompt id: the base model's answer}, from the cache where it has them; the rest generated and cached."""
+    """{prompt id: the base model's answer}, from the cache where it has them; the rest generated and cached.
+
+    Between batches, a yes from `cancelled()` raises RunCancelled: a start cut short keeps what it made.
+    """
     from tunedesk.core.models.source import resolve_model
 
     source = resolve_model(
@@ -126,11 +142,19 @@ def base_answers(
     else:
         chunks = _answer_with_transformers(model, tokenizer, precision, missing)
     done = 0
-    for chunk in chunks:
-        answers.update(chunk)
-        done += len(chunk)
-        write_json_atomic(cache, {**_read_cache(cache), **answers})  # a cancelled start keeps what it made
-        log.info("general answers: %s of %s", done, len(missing), extra=_progress(done / len(missing)))
+    with contextlib.closing(chunks):  # a cancel ends the generator at once: llama.cpp's model freed
+        if cancelled is not None and cancelled():
+            raise RunCancelled
+        for chunk in chunks:
+            answers.update(chunk)
+            done += len(chunk)
+            write_json_atomic(
+                cache, {**_read_cache(cache), **answers}
+            )  # a cancelled start keeps what it made
+            log.info("general answers: %s of %s", done, len(missing), extra=_progress(done / len(missing)))
+            if cancelled is not None and cancelled() and done < len(missing):
+                log.info("cancel requested while the base model answered general prompts (%s done)", done)
+                raise RunCancelled
     return answers
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
 
 from tunedesk.core.chat.feedback import FeedbackFile, feedback_path
@@ -17,7 +18,13 @@ Exchange = Callable[[], "tuple[list[dict[str, str]], str] | None"]
 
 
 class FeedbackBar(QWidget):
-    """Rates the pane's last answer. `exchange()` says what that is; `set_model` picks the feedback file."""
+    """Rates the pane's last answer. `exchange()` says what that is; `set_model` picks the feedback file.
+
+    Signals:
+        saved(int): a rating was saved; the number of preference pairs the file now holds.
+    """
+
+    saved = Signal(int)
 
     def __init__(self, exchange: Exchange, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,4 +82,5 @@ class FeedbackBar(QWidget):
         except TuneDeskError as err:
             self.status.setText(f"{err.message} {err.hint}".strip())
             return
+        self.saved.emit(pairs)
         self.status.setText(f"Saved. {pairs} preference pair{'s' if pairs != 1 else ''} in {self.file.path}")

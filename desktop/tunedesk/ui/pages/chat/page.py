@@ -20,10 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from tunedesk.core.chat.companion import read_companion
+from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.runs import load_config
+from tunedesk.core.training.feedback_run import create_feedback_run, feedback_readiness
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.chat.answer_settings import AnswerSettings
 from tunedesk.ui.pages.chat.chat_pane import ChatPane
 from tunedesk.ui.pages.chat.chat_session import CLOSE_WAIT_MS, end_all_sessions
+from tunedesk.ui.pages.chat.feedback_training import FeedbackTraining
 from tunedesk.ui.pages.chat.message_box import MessageBox
 from tunedesk.ui.pages.chat.model_bar import ModelBar
 from tunedesk.ui.widgets.page_title import add_page_title
@@ -81,6 +85,8 @@ class ChatPage(QWidget):
         self._build()
         state.gguf_changed.connect(self._on_gguf_changed)
         state.run_changed.connect(lambda _run: self._update_base())
+        state.training_changed.connect(lambda _on: self._update_feedback_training())
+        self.tuned_pane.feedback.saved.connect(lambda _pairs: self._update_feedback_training())
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -110,6 +116,9 @@ class ChatPage(QWidget):
         self.message_box.stop_button.clicked.connect(self.stop)
         self.message_box.new_button.clicked.connect(self.new_chat)
         root.addWidget(self.message_box)
+        self.feedback_training = FeedbackTraining()
+        self.feedback_training.button.clicked.connect(self.train_on_feedback)
+        root.addWidget(self.feedback_training)
         # Short names for the parts the tests drive.
         self.model_label, self.compare_box = self.model_bar.model_label, self.model_bar.compare_box
         self.temperature, self.max_tokens = self.answer_settings.temperature, self.answer_settings.max_tokens
@@ -144,6 +153,7 @@ class ChatPage(QWidget):
         self.tuned_pane.set_model(path, self._system_text(), self.n_threads)
         self.tuned_pane.set_title(_side_title("Your model", path))
         self.model_bar.show_model(path)
+        self._update_feedback_training()
         if companion is not None and companion.base_gguf and Path(companion.base_gguf).is_file():
             self.set_base_model(companion.base_gguf)  # the base at the same quantization: like with like
 
@@ -171,6 +181,31 @@ class ChatPage(QWidget):
         sent = [pane.ask(text, **params) for pane in self.panes]
         if any(sent):
             self.input.clear()
+
+    @Slot()
+    def train_on_feedback(self) -> bool:
+        """A DPO run on the chatted model's feedback, on top of its run's adapter (core: feedback_run.py).
+
+        The Train page starts it the way it continues a run (a run with no checkpoint starts at step 0), so
+        there is one launcher, and shows it live. False (and the reason below the button) if it cannot start.
+        """
+        ready = feedback_readiness(self.tuned_pane.model_path)
+        if not ready.ready or ready.run_dir is None or ready.pairs_file is None or self.state.training:
+            self._update_feedback_training()
+            return False
+        try:
+            layout = create_feedback_run(ready.run_dir, ready.pairs_file)
+            model = load_config(layout.root).model
+        except TuneDeskError as err:
+            self.feedback_training.show_state(True, f"{err.message} {err.hint}".strip())
+            return False
+        except OSError as err:
+            self.feedback_training.show_state(True, f"Could not create the run folder: {err}")
+            return False
+        self.state.set_model_ref(model)  # the Train page shows what the run trains: this model, these pairs
+        self.state.set_data_path(str(ready.pairs_file))
+        self.state.request_resume(str(layout.root))  # starts it and switches to the Train page
+        return True
 
     @Slot()
     def stop(self) -> None:
@@ -224,6 +259,16 @@ class ChatPage(QWidget):
             self.set_base_model(companion.base_gguf)
             return
         self.set_base_model(_base_gguf_for_run(self.state.run_dir) if self.state.run_dir else _starter_path())
+
+    def _update_feedback_training(self) -> None:
+        ready = feedback_readiness(self.tuned_pane.model_path)
+        if ready.ready and self.state.training:
+            line = "A run is training: train on your feedback when it has ended."
+        elif ready.ready and ready.run_dir is not None:
+            line = f"{ready.pairs} preference pairs: a DPO run on top of {ready.run_dir.name}."
+        else:
+            line = ready.reason
+        self.feedback_training.show_state(ready.ready and not self.state.training, line)
 
     @Slot(bool)
     def _on_busy(self, _busy: bool) -> None:
