@@ -30,8 +30,8 @@ SETTINGS = {**FAST, "max_steps": 6, "eval_every": 2, "lora_dropout": 0.0, "keep_
             "grad_accum": 2, "precision": "fp32"}  # fmt: skip
 
 
-def make_run(root: Path, model: Path, data: Path, processes: int, batch_size: int) -> Path:
-    preset = Preset.from_dict({**SETTINGS, "batch_size": batch_size})
+def make_run(root: Path, model: Path, data: Path, processes: int, batch_size: int, **more: str) -> Path:
+    preset = Preset.from_dict({**SETTINGS, "batch_size": batch_size, **more})
     config = RunConfig(model=str(model), data=str(data), preset=preset, device="cpu", processes=processes)
     return create_run(config, root).root
 

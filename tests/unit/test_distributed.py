@@ -51,25 +51,35 @@ def test_launcher_config_is_one_accelerate_reads(tmp_path: Path) -> None:
     assert cluster.use_cpu is False and cluster.mixed_precision == "no"
 
 
-def test_two_machine_fsdp_config(tmp_path: Path) -> None:
+def test_two_machine_fsdp_config_starts_plain_processes(tmp_path: Path) -> None:
+    # Each worker shards its own model with torch's FSDP2 (core/training/sharding.py): no accelerate plugin.
     config = accelerate_config(
         16, device="cuda", sharding="fsdp", machines=2, machine_rank=1, main_ip="10.0.0.1", port=29600
     )
     cluster = _cluster_config(tmp_path, config)
-    assert cluster.distributed_type.value == "FSDP"
+    assert cluster.distributed_type.value == "MULTI_GPU"
     assert (cluster.num_machines, cluster.machine_rank, cluster.main_process_ip) == (2, 1, "10.0.0.1")
-    fsdp = cluster.fsdp_config
-    assert fsdp["fsdp_sharding_strategy"] == "FULL_SHARD"
-    assert fsdp["fsdp_state_dict_type"] == "FULL_STATE_DICT"  # checkpoints stay plain peft adapters
-    assert fsdp["fsdp_use_orig_params"] is True  # frozen base and trainable LoRA weights share a unit
-    # accelerate refuses RAM-efficient loading without module-state syncing; the config has both.
-    assert fsdp["fsdp_cpu_ram_efficient_loading"] and fsdp["fsdp_sync_module_states"]
+    assert "fsdp_config" not in config
 
 
-def test_fsdp_is_refused_on_a_cpu() -> None:
+def test_fsdp_runs_on_a_cpu_but_not_on_mps() -> None:
+    assert accelerate_config(2, device="cpu", sharding="fsdp")["distributed_type"] == "MULTI_GPU"
     with pytest.raises(TuneDeskError) as err:
-        accelerate_config(2, device="cpu", sharding="fsdp")
+        accelerate_config(2, device="mps", sharding="fsdp")
     assert err.value.where == {"field": "sharding"} and "sharding=none" in err.value.hint
+
+
+def test_fsdp_shards_give_every_rank_the_same_number_of_calls() -> None:
+    from tunedesk.core.training.sharding import missing_forwards, step_shards
+
+    batches = [[0, 1, 2, 3], [4]]  # the last micro-batch of an epoch holds one example
+    assert step_shards(World(1, 2), batches, fsdp=False) == [([1, 3], 1.0)]
+    assert step_shards(World(1, 2), batches, fsdp=True) == [([1, 3], 1.0), ([4], 0.0)]
+    assert step_shards(World(0, 2), batches, fsdp=True) == [([0, 2], 1.0), ([4], 1.0)]
+    # 5 validation examples in batches of 2: rank 0 has 3 (2 batches), rank 1 has 2 (1 batch)
+    assert [missing_forwards(5, World(r, 2), 2) for r in (0, 1)] == [0, 1]
+    assert [missing_forwards(1, World(r, 2), 4) for r in (0, 1)] == [0, 1]
+    assert [missing_forwards(8, World(r, 4), 2) for r in range(4)] == [0, 0, 0, 0]
 
 
 def test_train_command_is_the_plain_worker_for_one_process_and_accelerate_for_more(tmp_path: Path) -> None:
@@ -133,13 +143,15 @@ def test_the_cli_refuses_qlora_on_several_processes_before_anything_starts() -> 
         check_processes(2, Preset(method="qlora"), "cpu")
     assert err.value.where == {"field": "method"} and "one device" in err.value.message
     with pytest.raises(TuneDeskError, match="sharding=fsdp"):
-        check_processes(2, Preset(sharding="fsdp"), "cpu")  # refused before launching, not by each rank
+        check_processes(2, Preset(sharding="fsdp", method="ia3"), "cpu")  # refused before launching
+    check_processes(2, Preset(sharding="fsdp"), "cpu")  # LoRA sharded over two CPU processes
     check_processes(1, Preset(method="qlora"), "cuda")  # one process: QLoRA as always
     check_processes(2, Preset(), "cpu")  # LoRA on two CPU processes
 
 
 @pytest.mark.parametrize(
-    ("preset", "field"), [(Preset(method="qlora"), "method"), (Preset(sharding="fsdp"), "sharding")]
+    ("preset", "field"),
+    [(Preset(method="qlora"), "method"), (Preset(sharding="fsdp", method="ia3"), "sharding")],
 )
 def test_a_launched_worker_refuses_what_it_cannot_train_before_joining(
     monkeypatch: pytest.MonkeyPatch, preset: Preset, field: str

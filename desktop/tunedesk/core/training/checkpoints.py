@@ -115,8 +115,15 @@ def save_checkpoint(
     scheduler: Any,
     state: TrainerState,
     scaler: Any = None,
+    *,
+    weights: dict[str, torch.Tensor] | None = None,
+    optimizer_state: dict[str, Any] | None = None,
 ) -> Path:
-    """Write checkpoint ``step-<state.step>`` atomically and return its final path."""
+    """Write checkpoint ``step-<state.step>`` atomically and return its final path.
+
+    `weights` / `optimizer_state`: full tensors gathered from a sharded (FSDP) model, written in place of
+    the model's and optimizer's own (sharded) state, so the files are those of a one-process run.
+    """
     final = layout.checkpoint(state.step)
     tmp = layout.checkpoints / f".{final.name}.tmp"
     if tmp.exists():
@@ -124,10 +131,10 @@ def save_checkpoint(
     layout.checkpoints.mkdir(exist_ok=True)  # not parents: a deleted run folder must not come back half-empty
     tmp.mkdir()
     try:
-        model.save_pretrained(tmp, safe_serialization=True)
+        model.save_pretrained(tmp, safe_serialization=True, **({"state_dict": weights} if weights else {}))
         maybe_crash("crash_in_checkpoint_save", state.step)
         maybe_raise_os_error("in_checkpoint_save", state.step)
-        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(optimizer_state or optimizer.state_dict(), tmp / "optimizer.pt")
         torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
         torch.save(rng_state(), tmp / "rng.pt")
         if scaler is not None:
@@ -220,7 +227,14 @@ def restore(
         raise TuneDeskError(
             f"The checkpoint {folder} is incomplete.", kind="bad_checkpoint", where={"folder": str(folder)}
         )
-    if not full:
+    from tunedesk.core.training import sharding
+
+    sharded = sharding.is_sharded(model)
+    if not full and sharded:
+        from safetensors.torch import load_file
+
+        sharding.load_full_adapter(model, load_file(str(folder / "adapter_model.safetensors")), folder)
+    elif not full:
         from peft import set_peft_model_state_dict
         from safetensors.torch import load_file
 
@@ -233,7 +247,10 @@ def restore(
                 where={"folder": str(folder)},
             )
     files = load_resume_files(folder)
-    optimizer.load_state_dict(files["optimizer"])
+    if sharded:
+        sharding.load_full_optimizer(optimizer, files["optimizer"])
+    else:
+        optimizer.load_state_dict(files["optimizer"])
     scheduler.load_state_dict(files["scheduler"])
     if scaler is not None and "scaler" in files:
         scaler.load_state_dict(files["scaler"])

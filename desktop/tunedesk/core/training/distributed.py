@@ -43,6 +43,7 @@ log = logging.getLogger("tunedesk.training")
 # checkpoints and generates sample answers while the others wait at the next collective, so this is
 # generous; a *dead* rank is noticed at once (its sockets close) and the launcher tears the group down.
 DEFAULT_TIMEOUT_S = 1800
+FSDP_METHODS = ("lora", "dora")  # what sharding=fsdp trains (core/training/sharding.py)
 
 
 def launched_distributed(env: dict[str, str] | None = None) -> bool:
@@ -164,7 +165,10 @@ def _collective(operation: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def check_parallel_preset(preset: Preset) -> None:
-    """Refuse what this trainer cannot do on several processes; the CLI asks before launching, each rank again."""
+    """Refuse what this trainer cannot do on several processes; the CLI asks before launching, each rank again.
+
+    QLoRA stays on one device; sharding=fsdp (core/training/sharding.py) trains LoRA and DoRA adapters.
+    """
     if preset.method == "qlora":
         raise TuneDeskError(
             "QLoRA trains on one device: it cannot run on several processes.",
@@ -172,14 +176,12 @@ def check_parallel_preset(preset: Preset) -> None:
             kind="bad_setting",
             where={"field": "method"},
         )
-    if preset.sharding != "none":
-        # The launcher config and the memory estimate for FSDP exist (launcher.py, presets/memory.py), but
-        # the recipe does not yet gather sharded weights for checkpoints or clip sharded gradients: refuse
-        # rather than train a whole copy per GPU while the preset says the weights are split.
+    if preset.sharding == "fsdp" and preset.method not in FSDP_METHODS:
+        # FSDP checkpoints gather only the trainable (adapter) weights; a whole model, or a prefix encoder
+        # outside the decoder layers, is not gathered or re-split by core/training/sharding.py.
         raise TuneDeskError(
-            f"sharding={preset.sharding} is not supported by this TuneDesk's trainer yet.",
-            hint="Use --set sharding=none (data parallel, a whole copy per process) or a model that fits "
-            "one GPU; see docs/distributed.md.",
+            f"sharding=fsdp trains {' or '.join(FSDP_METHODS)} adapters; this preset's method is {preset.method}.",
+            hint="Use --set method=lora, or --set sharding=none (a whole copy per process).",
             kind="bad_setting",
             where={"field": "sharding"},
         )

@@ -28,28 +28,6 @@ from tunedesk.core.runs import RunConfig, RunLayout
 CONFIG_NAME = "accelerate.yaml"
 
 
-def fsdp_config(*, offload: bool = False) -> dict[str, Any]:
-    """accelerate's FSDP plugin settings for a LoRA/full fine-tune of a decoder model.
-
-    FULL_SHARD splits weights, gradients and optimizer state over the ranks. TRANSFORMER_BASED_WRAP without a
-    class name wraps each of the model's `_no_split_modules` (its decoder layer) as one unit. use_orig_params
-    lets frozen base weights and trainable LoRA weights share a unit. FULL_STATE_DICT gathers the weights
-    on rank 0 for saving, so checkpoints stay ordinary peft adapters that resume on any number of GPUs.
-    """
-    return {
-        "fsdp_version": 1,
-        "fsdp_sharding_strategy": "FULL_SHARD",
-        "fsdp_auto_wrap_policy": "TRANSFORMER_BASED_WRAP",
-        "fsdp_backward_prefetch": "BACKWARD_PRE",
-        "fsdp_state_dict_type": "FULL_STATE_DICT",
-        "fsdp_use_orig_params": True,
-        "fsdp_cpu_ram_efficient_loading": True,
-        "fsdp_sync_module_states": True,  # required by cpu_ram_efficient_loading
-        "fsdp_offload_params": offload,
-        "fsdp_forward_prefetch": False,
-    }
-
-
 def accelerate_config(
     processes: int,
     *,
@@ -61,16 +39,18 @@ def accelerate_config(
     port: int = 29500,
 ) -> dict[str, Any]:
     """An accelerate config (the format `accelerate config` writes) for `processes` in all, over `machines`."""
-    if sharding == "fsdp" and device in ("cpu", "mps"):
+    if sharding == "fsdp" and device == "mps":
         raise TuneDeskError(
-            "FSDP sharding needs CUDA GPUs; this run trains on the " + device + ".",
+            "FSDP sharding needs CUDA GPUs or the CPU (gloo); this run trains on the mps device.",
             hint="Use --set sharding=none to train data-parallel with a whole copy per process.",
             kind="bad_setting",
             where={"field": "sharding"},
         )
+    # sharding=fsdp needs nothing from accelerate: each worker shards its own model with torch's FSDP2
+    # (core/training/sharding.py), so the launcher starts the same plain processes either way.
     config: dict[str, Any] = {
         "compute_environment": "LOCAL_MACHINE",
-        "distributed_type": "FSDP" if sharding == "fsdp" else "MULTI_GPU",
+        "distributed_type": "MULTI_GPU",
         "num_processes": processes,
         "num_machines": machines,
         "machine_rank": machine_rank,
@@ -85,8 +65,6 @@ def accelerate_config(
     }
     if main_ip is not None:
         config["main_process_ip"] = main_ip
-    if sharding == "fsdp":
-        config["fsdp_config"] = fsdp_config()
     return config
 
 

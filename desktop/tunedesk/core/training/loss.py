@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from tunedesk.core.training.batching import IGNORE_INDEX, Batch, collate
 from tunedesk.core.training.model_setup import Precision
+from tunedesk.core.training.sharding import is_sharded
 
 
 class LossFunction:
@@ -33,7 +34,8 @@ class LossFunction:
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         self.softcap = getattr(base.config, "final_logit_softcapping", None)
         self.body = self.head = None
-        if method != "prefix":
+        # FSDP gathers the weights in the root model's forward: calling its decoder directly would skip that.
+        if method != "prefix" and not is_sharded(model):
             body = base.get_decoder() if hasattr(base, "get_decoder") else None
             head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
             if body is not None and head is not None and body is not base:

@@ -25,6 +25,7 @@ from tunedesk.core.faults import in_step, maybe_crash
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.runs import RunConfig, RunLayout, load_config
 from tunedesk.core.training import checkpoints as ckpt
+from tunedesk.core.training import sharding
 from tunedesk.core.training.batching import BatchPlan
 from tunedesk.core.training.callbacks import TrainingCallback
 from tunedesk.core.training.clock import TrainingClock
@@ -102,6 +103,8 @@ def setup(run_dir: str | Path, world: World | None = None, control: Control | No
     data = add_general_data(layout, config, tokenizer, model, data, precision, resumed=resume_dir is not None,
         cancelled=control.cancel_requested if control is not None else None,
     )  # fmt: skip
+    if sharding.uses_fsdp(preset, world):  # after rehearsal's generation, which runs on the whole model
+        model = sharding.shard_model(model)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=preset.learning_rate, weight_decay=preset.weight_decay)
     plan = BatchPlan(len(data.train), preset.batch_size * world.size, preset.grad_accum, preset.seed)
@@ -234,8 +237,11 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     if state.step != saved_step and state.step > 0:
         _save(s, callback, False, clock)
     final = layout.checkpoint(state.step) if state.step > 0 else None
-    adapter = _save_final_adapter(s) if state.step > 0 and s.world.is_main else s.layout.adapter
-    forgetting = measure_forgetting(s) if status != "cancelled" and s.world.is_main else None
+    fsdp = sharding.is_sharded(s.model)
+    weights = sharding.full_adapter_state(s.model) if fsdp and state.step > 0 else None  # all ranks gather
+    adapter = _save_final_adapter(s, weights) if state.step > 0 and s.world.is_main else s.layout.adapter
+    # FSDP: every rank measures (the forward calls need them all); rank 0 reports.
+    forgetting = measure_forgetting(s) if status != "cancelled" and (s.world.is_main or fsdp) else None
     callback.on_finish(
         {
             "status": status,
@@ -257,9 +263,11 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
     state = s.state
     started = time.perf_counter()
     micro = list(s.plan.step_batches(state.epoch, state.batch_index))
-    shards = [s.world.shard(idx) for _, _, idx in micro]  # this rank's part of each global micro-batch
-    batches = [s.loss_fn.collate([s.data.train[i] for i in idx], pad_id) for idx in shards if idx]
-    local = [sum(b.label_tokens for b in batches), sum(b.real_tokens for b in batches)]
+    fsdp = sharding.is_sharded(s.model)
+    # This rank's part of each global micro-batch (weight 0: a stand-in, so FSDP ranks call forward alike).
+    shards = sharding.step_shards(s.world, [idx for _, _, idx in micro], fsdp)
+    batches = [(s.loss_fn.collate([s.data.train[i] for i in idx], pad_id), w) for idx, w in shards]
+    local = [sum(b.label_tokens * w for b, w in batches), sum(b.real_tokens * w for b, w in batches)]
     n_labels, tokens = (int(v) for v in s.world.sum(local, s.precision.device))
     n_labels = max(1, n_labels)
     params = [p for group in s.optimizer.param_groups for p in group["params"]]
@@ -267,18 +275,24 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
     loss_total = 0.0
     try:
         in_step(state.step + 1)
-        for batch in batches:
+        for batch, weight in batches:
             batch = batch.to(s.precision.device)
             with autocast(s.precision):
                 loss_sum, _ = s.loss_fn(batch)
-            loss = loss_sum / n_labels
+            loss = loss_sum * weight / n_labels
             (s.scaler.scale(loss) if s.scaler else loss).backward()
-            loss_total += float(loss_sum.detach())
-        loss_total = s.world.sum_gradients(params, loss_total, s.precision.device)
+            loss_total += weight * float(loss_sum.detach())
+        if fsdp:  # FSDP's backward already summed the (sharded) gradients
+            loss_total = s.world.sum([loss_total], s.precision.device)[0]
+        else:
+            loss_total = s.world.sum_gradients(params, loss_total, s.precision.device)
         if s.scaler:
             s.scaler.unscale_(s.optimizer)
         max_norm = s.preset.max_grad_norm if s.preset.max_grad_norm > 0 else float("inf")
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+        if fsdp:
+            grad_norm = sharding.clip_gradients(params, max_norm)
+        else:
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
         if s.scaler:
             s.scaler.step(s.optimizer)
             s.scaler.update()
@@ -317,6 +331,11 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
     sums = validation_sums(
         s.loss_fn, s.world.shard(s.data.val), preset.batch_size, s.tokenizer.pad_token_id, s.precision
     )
+    if sharding.is_sharded(s.model) and s.data.val:  # FSDP: as many forward calls as rank 0
+        missing = sharding.missing_forwards(len(s.data.val), s.world, preset.batch_size)
+        sharding.idle_forwards(
+            s.loss_fn, s.data.val[0], missing, s.tokenizer.pad_token_id, s.precision.device
+        )
     total, count = s.world.sum(sums, s.precision.device)
     val_loss = total / count if count else None
     maybe_crash("crash_in_validation", state.step)
@@ -327,7 +346,9 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
         control.poll()
         return control.cancelled
 
-    if preset.sample_prompts > 0 and s.data.val_records and s.world.is_main and not cancelled():
+    # Rank 0 alone generates: a sharded model cannot (its forward needs every rank), so FSDP runs show none.
+    alone = s.world.is_main and not sharding.is_sharded(s.model)
+    if preset.sample_prompts > 0 and s.data.val_records and alone and not cancelled():
         records = s.data.val_records[: preset.sample_prompts]
         samples = sample_answers(
             s.model, s.tokenizer, records, preset.sample_max_tokens, s.precision, stop=cancelled
@@ -358,10 +379,14 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
 
 def _save(s: Setup, callback: TrainingCallback, is_best: bool, clock: TrainingClock) -> Path:
     s.state.elapsed = clock.total()
+    full = {}
+    if sharding.is_sharded(s.model):  # every rank takes part in gathering the full tensors for rank 0
+        full = {"weights": sharding.full_adapter_state(s.model),
+                "optimizer_state": sharding.full_optimizer_state(s.optimizer)}  # fmt: skip
     if not s.world.is_main:  # every rank holds the same weights: rank 0 alone writes them
         return s.layout.checkpoint(s.state.step)
     with run_folder_writes(s.layout, f"saving the checkpoint of step {s.state.step}"):
-        path = ckpt.save_checkpoint(s.layout, s.model, s.optimizer, s.scheduler, s.state, s.scaler)
+        path = ckpt.save_checkpoint(s.layout, s.model, s.optimizer, s.scheduler, s.state, s.scaler, **full)
         if is_best:
             ckpt.copy_best(s.layout, path)
         ckpt.prune(s.layout, s.preset.keep_checkpoints, s.state.best_step)
@@ -369,7 +394,7 @@ def _save(s: Setup, callback: TrainingCallback, is_best: bool, clock: TrainingCl
     return path
 
 
-def _save_final_adapter(s: Setup) -> Path:
+def _save_final_adapter(s: Setup, weights: dict[str, torch.Tensor] | None = None) -> Path:
     """RUN_DIR/adapter: the final weights in standard peft format, with the tokenizer beside them."""
     import shutil
 
@@ -378,7 +403,7 @@ def _save_final_adapter(s: Setup) -> Path:
     tmp = s.layout.root / ".adapter.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     with run_folder_writes(s.layout, "saving the final adapter"):
-        s.model.save_pretrained(tmp, safe_serialization=True)
+        s.model.save_pretrained(tmp, safe_serialization=True, **({"state_dict": weights} if weights else {}))
         s.tokenizer.save_pretrained(tmp)
         replace_dir_atomic(tmp, s.layout.adapter)
     return s.layout.adapter
