@@ -12,7 +12,8 @@ a LoRA step costs about 4 x parameters FLOPs per token). The table is printed la
 
     python bench/train.py                       # starter model, sample data, 16 steps
     python bench/train.py --steps 8 --set precision=fp32 --compare-src /tmp/before/desktop
-`--compare-src` also runs TuneDesk from another checkout's desktop/ folder, back to back (before/after).
+`--compare-src` also runs TuneDesk from another checkout's desktop/ folder (with resources/ beside it:
+`git archive REV desktop resources | tar -x -C DIR`), back to back (before/after).
 """
 
 from __future__ import annotations
