@@ -21,12 +21,12 @@ def test_rising_validation_loss_stops_early_and_keeps_best(
     run = make_run(
         tmp_path / "run", tiny_model_dir, chat_jsonl,
         max_steps=40, eval_every=2, learning_rate=0.5, lr_schedule="constant", warmup_ratio=0.0,
-        early_stopping_patience=1, keep_checkpoints=1, sample_prompts=0,
+        early_stopping_patience=1, min_improvement=0.0, keep_checkpoints=1, sample_prompts=0,
     )  # fmt: skip
     code, events, _, stderr = run_worker(run)
     assert code == 0, stderr[-3000:]
     finished = of(events, "finished")[-1]
-    assert finished["status"] == "early_stopped"
+    assert finished["status"] == "early_stopped" and "did not improve" in finished["stop_reason"]
     evals = [e for e in of(events, "eval") if e["step"] > 0]
     assert finished["steps"] < 40 and finished["steps"] == evals[-1]["step"]
     # Stopped at the first check that did not improve on the best.

@@ -147,3 +147,22 @@ def test_sample_answers_stop_when_asked(tiny_model_dir: Path) -> None:
         "answer"
     ]
     assert len(tok(full)["input_ids"]) > 1 and len(tok(cut)["input_ids"]) <= 1 and asked
+
+
+def test_bf16_on_a_cpu_keeps_the_frozen_base_in_bf16_and_the_adapter_in_fp32(tiny_model_dir: Path) -> None:
+    from tunedesk.core.training.loss import autocast
+
+    preset = Preset(method="lora", precision="bf16", target_modules="all-linear", lora_dropout=0.0)
+    precision = pick_precision(preset, "cpu")
+    model = load_model(tiny_model_dir, preset, precision)
+    trainable = {p.dtype for p in model.parameters() if p.requires_grad}
+    frozen = {p.dtype for p in model.parameters() if not p.requires_grad}
+    assert trainable == {torch.float32} and frozen == {torch.bfloat16}
+    loss_fn = LossFunction(model, "lora")
+    with autocast(precision):
+        loss, _ = loss_fn(_batch())
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads)
+    # A full fine-tune trains every weight: those stay fp32 (master weights), computed in bf16.
+    assert pick_precision(Preset(method="full", precision="bf16"), "cpu").load_dtype == torch.float32

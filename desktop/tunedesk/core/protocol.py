@@ -48,6 +48,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     # status: completed | cancelled | early_stopped | failed; + final_checkpoint, best_checkpoint,
     #   adapter_path, best_val_loss, base_val_loss, steps, elapsed,
     #   forgetting: {general_loss_base, general_loss_tuned, prompts, seconds} or null (nothing measured)
+    #   stop_reason: why an early_stopped run stopped, in plain words (core/training/plateau.py), else null
     "finished": ("status",),
     # kind, message, hint, where, traceback (details, one click away in the GUI)
     "error": ("kind", "message"),

@@ -96,6 +96,12 @@ class Preset:
     early_stopping_patience: int = _f(
         3, "Stop when validation loss has not improved this many checks in a row: prevents forgetting."
     )
+    # --- plateau stop (issue 9; core/training/plateau.py) ---
+    min_improvement: float = _f(
+        0.01,
+        "Stop when the best validation loss of the last 'patience' checks beats the one before by less than "
+        "this share (0.01: 1%): learning has stopped.",
+    )
     save_every: int = _f(0, "Save a checkpoint every N steps (0: at each validation check).")
     keep_checkpoints: int = _f(2, "How many recent checkpoints to keep; the best one is always kept.")
     packing: bool = _f(
@@ -171,6 +177,7 @@ class Preset:
             (self.grad_accum >= 1, "grad_accum", "must be at least 1"),
             (0 <= self.val_fraction < 0.9, "val_fraction", "must be between 0 and 0.9"),
             (self.keep_checkpoints >= 1, "keep_checkpoints", "must be at least 1"),
+            (0 <= self.min_improvement < 1, "min_improvement", "must be between 0 and 1 (e.g. 0.01)"),
             (0 <= self.general_data_fraction < 1, "general_data_fraction", "must be between 0 and 1"),
             (self.objective in OBJECTIVES, "objective", f"must be one of {', '.join(OBJECTIVES)}"),
             (self.beta > 0, "beta", "must be positive (0.1 is the usual choice)"),

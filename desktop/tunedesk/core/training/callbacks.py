@@ -149,6 +149,8 @@ class LogCallback(TrainingCallback):
 
     def on_finish(self, info: dict[str, Any]) -> None:
         progress_log.info("finished: %s after %s steps", info["status"], info.get("steps"))
+        if info.get("stop_reason"):
+            progress_log.info("%s", info["stop_reason"])
 
 
 EVENT_HOOKS = {

@@ -8,8 +8,9 @@
 - with ``init_adapter``: the earlier run's adapter, trainable, instead of a new one (init_adapter.py).
 
 Precision: on CUDA a frozen base is loaded in the preset's 16-bit type and the adapter trains in fp32 under
-autocast; a full fine-tune keeps fp32 weights and autocasts. On a CPU everything is fp32: FINDINGS measured
-bf16 at a third of fp32's speed on CPUs without bf16 units.
+autocast; a full fine-tune keeps fp32 weights and autocasts. On a CPU the same holds where the hardware probe
+measured bf16 faster than fp32 (the preset says bf16); elsewhere everything is fp32 (FINDINGS: bf16 at a third
+of fp32's speed on CPUs without bf16 units).
 """
 
 from __future__ import annotations
@@ -86,8 +87,11 @@ def pick_precision(preset: Preset, device: str) -> Precision:
         # CPUs with AMX (and Apple GPUs with bf16) run bf16 matmuls several times faster than fp32; others are
         # 3x slower. The selector measured which (hardware probe), so honour its choice: fp32 master weights,
         # bf16 compute under autocast. fp16 without a GPU's loss scaling is too fragile to train in.
+        # The frozen base of an adapter method needs no fp32 copy: it is kept in bf16 (half the memory, no cast
+        # per matmul) and the adapter and its optimizer state stay fp32 (peft upcasts them).
         if preset.precision == "bf16":
-            return Precision(device, torch.float32, torch.bfloat16, False)
+            load = torch.float32 if preset.method == "full" else torch.bfloat16
+            return Precision(device, load, torch.bfloat16, False)
         log.info("precision %s is not used on %s: training in fp32", preset.precision, device)
         return Precision(device, torch.float32, None, False)
     if preset.precision == "bf16" and not torch.cuda.is_bf16_supported():

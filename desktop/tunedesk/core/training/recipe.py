@@ -27,6 +27,7 @@ from tunedesk.core.runs import RunConfig, RunLayout, load_config
 from tunedesk.core.training import checkpoints as ckpt
 from tunedesk.core.training import sharding
 from tunedesk.core.training.batching import BatchPlan
+from tunedesk.core.training.cadence import ValidationCadence
 from tunedesk.core.training.callbacks import TrainingCallback
 from tunedesk.core.training.clock import TrainingClock
 from tunedesk.core.training.control import Control
@@ -43,6 +44,7 @@ from tunedesk.core.training.model_setup import (
     pick_precision,
 )
 from tunedesk.core.training.objective import loss_function
+from tunedesk.core.training.plateau import plateau
 from tunedesk.core.training.power import PowerWatch
 from tunedesk.core.training.prepare import PreparedData, prepare_data
 from tunedesk.core.training.rehearsal import add_general_data
@@ -156,7 +158,8 @@ def seed_everything(seed: int) -> None:
 def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     """Train until done, early-stopped or cancelled; returns the finished status."""
     state, preset, layout = s.state, s.preset, s.layout
-    eval_every = preset.eval_every or max(1, min(50, -(-s.total_steps // 10)))
+    # One cadence for all ranks: the time budget is per process, so several processes check on steps alone.
+    cadence = ValidationCadence(preset.eval_every, s.total_steps, time_budget=not s.world.distributed)
     pad_id = s.tokenizer.pad_token_id
     trainable, total = count_parameters(s.model)
     callback.on_start(
@@ -184,9 +187,11 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
     clock = TrainingClock(state.elapsed)
     if state.step == 0 and not state.history:
         with clock.not_per_step():
+            t0 = clock.total()
             remember_base_loss(s)
             state.base_val_loss = _evaluate(s, callback, control)  # the base model's score: step 0
-    status = "completed"
+            cadence.record(t0, clock.total(), sampled=True, one_off=True)
+    status, stop = "completed", None
     saved_step = s.resumed_from if s.resumed_from is not None else -1
     s.model.train()
     # Ranks must pause together, and a run over several processes is not on a laptop battery: one process only.
@@ -215,11 +220,14 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
         info = _train_step(s, pad_id, clock)
         maybe_crash("crash_after_step", state.step)
         callback.on_step(info)
-        evaluated = state.step % eval_every == 0 or state.step == s.total_steps
-        is_best = False
+        evaluated = cadence.due(state.step, clock.total())
+        is_best, stop = False, None
         if evaluated:
-            _evaluate(s, callback, control)
+            t0, sampled = clock.total(), cadence.samples_due(state.step, clock.total())
+            _evaluate(s, callback, control, samples=sampled)
+            cadence.record(t0, clock.total(), sampled=sampled)
             is_best = state.best_step == state.step
+            stop = plateau(state.history, preset.early_stopping_patience, preset.min_improvement)
         if (
             is_best
             or (preset.save_every and state.step % preset.save_every == 0)
@@ -228,11 +236,9 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
         ):
             _save(s, callback, is_best, clock)
             saved_step = state.step
-        if evaluated and 0 < preset.early_stopping_patience <= state.evals_without_improvement:
+        if stop is not None:
             status = "early_stopped"
-            log.info(
-                "validation loss has not improved for %s checks: stopping", state.evals_without_improvement
-            )
+            log.info("%s", stop.sentence())
             break
     if state.step != saved_step and state.step > 0:
         _save(s, callback, False, clock)
@@ -253,6 +259,7 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
             "steps": state.step,
             "elapsed": round(clock.total(), 2),
             "forgetting": forgetting,
+            "stop_reason": stop.sentence() if status == "early_stopped" and stop else None,
         }
     )
     return status
@@ -324,7 +331,7 @@ def _train_step(s: Setup, pad_id: int, clock: TrainingClock) -> dict[str, Any]:
     }
 
 
-def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float | None:
+def _evaluate(s: Setup, callback: TrainingCallback, control: Control, samples: bool = True) -> float | None:
     """Validation loss (+ sample answers) at the current step; updates the early-stopping state."""
     state, preset = s.state, s.preset
     # Each rank scores its share of the validation set; the sums are added up, so all ranks hold one score.
@@ -339,7 +346,7 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
     total, count = s.world.sum(sums, s.precision.device)
     val_loss = total / count if count else None
     maybe_crash("crash_in_validation", state.step)
-    samples = []
+    answers = []
 
     def cancelled() -> bool:
         # Sample answers take long on a CPU: a cancel cuts them short instead of waiting for them.
@@ -348,9 +355,9 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
 
     # Rank 0 alone generates: a sharded model cannot (its forward needs every rank), so FSDP runs show none.
     alone = s.world.is_main and not sharding.is_sharded(s.model)
-    if preset.sample_prompts > 0 and s.data.val_records and alone and not cancelled():
+    if samples and preset.sample_prompts > 0 and s.data.val_records and alone and not cancelled():
         records = s.data.val_records[: preset.sample_prompts]
-        samples = sample_answers(
+        answers = sample_answers(
             s.model, s.tokenizer, records, preset.sample_max_tokens, s.precision, stop=cancelled
         )
     is_best = False
@@ -370,7 +377,7 @@ def _evaluate(s: Setup, callback: TrainingCallback, control: Control) -> float |
             "perplexity": perplexity(val_loss) if s.loss_fn.objective == "sft" else None,
             "is_best": is_best,
             "best_val_loss": state.best_val_loss,
-            "samples": samples,
+            "samples": answers,
             **s.loss_fn.pop_metrics(),  # DPO: on the held-out pairs
         }
     )
