@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QSystemTrayIcon,
     QWidget,
@@ -25,6 +24,7 @@ from tunedesk.core import status as run_status
 from tunedesk.core.paths import runs_dir
 from tunedesk.ui.app_state import PAGE_NAMES, AppState
 from tunedesk.ui.close_dialog import ask_close_choice
+from tunedesk.ui.help_dialogs import HelpActions
 from tunedesk.ui.menus import build_menus
 from tunedesk.ui.pages.chat.page import ChatPage
 from tunedesk.ui.pages.data.page import DataPage
@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
         self.state = state or AppState(self)
         self.settings = QSettings()
         self._close_after_stop = False
+        self.help = HelpActions(self)  # the Help menu's windows
         self.setWindowTitle("TuneDesk")
         self.setWindowIcon(QIcon(str(icon_path("tunedesk.svg"))))
         self.setAcceptDrops(True)
@@ -155,16 +156,6 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, theme)
         self.statusBar().showMessage("Plots take the new theme when the app next starts.", 6000)
-
-    def show_about(self) -> None:
-        from tunedesk import __version__
-
-        QMessageBox.about(
-            self,
-            "About TuneDesk",
-            f"<b>TuneDesk {__version__}</b><p>Fine-tune a small language model on your own machine, "
-            "privately and offline.</p>",
-        )
 
     # ---- opening things -----------------------------------------------------------------------------------
     def open_data(self) -> None:
