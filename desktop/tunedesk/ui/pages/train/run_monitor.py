@@ -59,6 +59,11 @@ class RunMonitor(QSplitter):
         for b in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        # The way on once the run has an adapter: the Export page, with this run chosen.
+        self.export_button = QPushButton("Next: export this run  →")
+        set_role(self.export_button, "primary")
+        self.export_button.setToolTip("Turn this run into one GGUF file for Ollama, LM Studio or Chat")
+        buttons.addWidget(self.export_button)
         card.body.addLayout(buttons)
         self.stats = RunStats()
         card.body.addWidget(self.stats)
@@ -79,10 +84,18 @@ class RunMonitor(QSplitter):
         card.body.addWidget(self.tabs)
         return card
 
-    def set_controls(self, *, running: bool, paused: bool, can_start: bool, start_tip: str) -> None:
-        """What the buttons may do now (the page decides); "Time left" counts down only while running."""
-        self.start_button.setEnabled(can_start)
-        self.start_button.setToolTip(start_tip)
+    def set_controls(
+        self, *, running: bool, paused: bool, ready: bool, advised: bool, exportable: bool
+    ) -> None:
+        """What the buttons may do now; "Time left" counts down only while running.
+
+        `ready`: a model and data are chosen; `advised`: the core has chosen settings for them (a run started
+        a moment earlier would train with generic defaults); `exportable`: the shown run has an adapter.
+        """
+        self.start_button.setEnabled(not running and ready and advised)
+        tip = START_TIP if ready else "Choose a model and data first."
+        self.start_button.setToolTip(tip if advised or not ready else "Checking what fits this machine…")
+        self.export_button.setVisible(exportable and not running)
         self.pause_button.setEnabled(running and not paused)
         self.resume_button.setEnabled(running and paused)
         self.cancel_button.setEnabled(running)
