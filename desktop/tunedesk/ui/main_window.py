@@ -32,6 +32,7 @@ from tunedesk.ui.pages.export.page import ExportPage
 from tunedesk.ui.pages.machine.page import MachinePage
 from tunedesk.ui.pages.runs.page import RunsPage
 from tunedesk.ui.pages.train.page import TrainPage
+from tunedesk.ui.plot_theme import restyle_all_plots
 from tunedesk.ui.process.worker_process import ProcessOutcome
 from tunedesk.ui.sidebar import PageSidebar, icon_path
 from tunedesk.ui.style import apply_theme
@@ -154,8 +155,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("theme", theme)
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            apply_theme(app, theme)
-        self.statusBar().showMessage("Plots take the new theme when the app next starts.", 6000)
+            restyle_all_plots(apply_theme(app, theme))  # everything at once, the plots included
 
     # ---- opening things -----------------------------------------------------------------------------------
     def open_data(self) -> None:
