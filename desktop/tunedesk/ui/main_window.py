@@ -13,8 +13,10 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QMainWindow,
+    QScrollArea,
     QStackedWidget,
     QSystemTrayIcon,
     QWidget,
@@ -52,7 +54,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("TuneDesk")
         self.setWindowIcon(QIcon(str(icon_path("tunedesk.svg"))))
         self.setAcceptDrops(True)
-        self.setMinimumSize(1000, 660)
+        self.setMinimumSize(960, 600)  # a small laptop screen (1024x640) fits
         self._restore_inputs()  # before the pages exist, so they start from the last model and data
         self._build_pages()
         self.tray: QSystemTrayIcon | None = None
@@ -83,7 +85,10 @@ class MainWindow(QMainWindow):
             "runs": self.runs_page,
         }
         for name in PAGE_NAMES:
-            self.stack.addWidget(self.pages[name])
+            # A page smaller than its content (a small laptop screen) scrolls instead of clipping it.
+            scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+            scroll.setWidget(self.pages[name])
+            self.stack.addWidget(scroll)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)

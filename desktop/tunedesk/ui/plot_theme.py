@@ -29,7 +29,9 @@ def style_plot(plot: pg.PlotWidget, dark: bool) -> None:
     if title.text:
         title.setText(title.text, color=fg)
     if item.legend is not None:
-        item.legend.setLabelTextColor(fg)
+        item.legend.setLabelTextColor(fg)  # for entries added later; the existing ones are re-set here
+        for _sample, label in item.legend.items:
+            label.setText(label.text, color=fg)
 
 
 def restyle_all_plots(dark: bool) -> int:

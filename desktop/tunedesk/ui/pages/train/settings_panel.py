@@ -70,7 +70,7 @@ class TrainSettings(QScrollArea):
         card.body.addStretch(1)
         self.setWidgetResizable(True)
         self.setWidget(card)
-        self.setMinimumWidth(330)
+        self.setMinimumWidth(300)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def set_training(self, training: bool) -> None:
