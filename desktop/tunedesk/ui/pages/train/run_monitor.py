@@ -59,14 +59,18 @@ class RunMonitor(QSplitter):
         for b in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        # The way on once the run has an adapter: the Export page, with this run chosen.
-        self.export_button = QPushButton("Next: export this run  →")
-        set_role(self.export_button, "primary")
-        self.export_button.setToolTip("Turn this run into one GGUF file for Ollama, LM Studio or Chat")
-        buttons.addWidget(self.export_button)
         card.body.addLayout(buttons)
         self.stats = RunStats()
         card.body.addWidget(self.stats)
+        # The way on once the run has an adapter: the Export page, with this run chosen. A row of its own, so
+        # the controls' row stays narrow enough for a small screen.
+        self.export_button = QPushButton("Next: export this run  →")
+        set_role(self.export_button, "primary")
+        self.export_button.setToolTip("Turn this run into one GGUF file for Ollama, LM Studio or Chat")
+        next_row = QHBoxLayout()
+        next_row.addStretch(1)
+        next_row.addWidget(self.export_button)
+        card.body.addLayout(next_row)
         # After a run: its forgetting measure in words (core/report/verdict.py), with the remedy when it dropped.
         self.forgetting = QLabel("")
         self.forgetting.setWordWrap(True)
