@@ -37,7 +37,7 @@ def data_file(tmp_path: Path) -> Path:
 
 def test_six_pages_in_order_with_sidebar(window):
     kinds = [MachinePage, DataPage, TrainPage, ExportPage, ChatPage, RunsPage]
-    assert [type(window.stack.widget(i)) for i in range(6)] == kinds
+    assert [type(window.stack.widget(i).widget()) for i in range(6)] == kinds  # each in its scroll area
     assert [window.sidebar.item(i).text() for i in range(6)] == [
         "Machine & model",
         "Data",

@@ -146,3 +146,20 @@ def test_forgetting_in_words_and_the_report_opens(qtbot, state, monkeypatch):
     page.report_button.click()
     assert opened == [str(done.root / "report.html")]
     assert "1.5000" in (done.root / "report.html").read_text(encoding="utf-8")
+
+
+def test_refresh_redraws_the_selected_run_with_its_new_steps(qtbot, state):
+    """A run selected while it trained shows its later steps after Refresh (same row, no selection change)."""
+    layout = make_run("gamma", 2, finished=None)
+    page = RunsPage(state)
+    qtbot.addWidget(page)
+    assert page.select(str(layout.root))
+    assert [p[0] for p in page.curves.train_points] == [1, 2]
+    writer = EventWriter(log_path=layout.events)
+    for step in (3, 4):
+        writer.emit("step", step=step, total_steps=2, loss=0.4, learning_rate=1e-4)
+    writer.emit("finished", status="completed", best_val_loss=0.4)
+    page.refresh()
+    assert [p[0] for p in page.curves.train_points] == [1, 2, 3, 4]
+    x, _y = page.curves.train_curve.getData()
+    assert list(x) == [1, 2, 3, 4]  # drawn, not only collected

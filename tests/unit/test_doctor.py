@@ -51,11 +51,11 @@ def test_doctor_json_without_a_model(doctor: Doctor) -> None:
     proc = doctor("--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert set(out) == {"hardware", "vendor", "model", "data", "selection"}
+    assert set(out) == {"hardware", "vendor", "model", "data", "selection", "duration"}
     hw = out["hardware"]
     assert hw["best_device"] in ("cpu", "cuda", "mps") and hw["summary"] and hw["ram_total_mb"] > 0
     assert out["vendor"]["starter"] and out["vendor"]["converter"]  # installed by `tunedesk setup`
-    assert out["model"] is None and out["selection"] is None
+    assert out["model"] is None and out["selection"] is None and out["duration"] is None
 
 
 def test_doctor_json_with_starter_and_data(doctor: Doctor, chat_data: Path) -> None:

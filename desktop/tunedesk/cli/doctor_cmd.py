@@ -11,12 +11,15 @@ converter and starter model are installed. With ``--model`` it adds the model's 
      "model":     {"source": ModelSource.to_dict(), "info": ModelInfo.to_dict()} or null,
      "data":      {"path", "rows", "usable_rows", "problems", "stats": DataStats.to_dict()} or null,
      "selection": Selection.to_dict() (requested, preset, device, reasons, warnings, overridden, estimate)
-                  or null}
+                  or null,
+     "duration":  with --model and --data, core/presets/duration.py's DurationEstimate (tokens_per_second,
+                  source, choices: [{key, label, max_steps, seconds}]) for the run's natural length, or null}
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 from tunedesk.cli.main import add_json_flag, print_json
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         "model": None,
         "data": None,
         "selection": None,
+        "duration": None,
     }
     model_ref = args.model or ("starter" if args.data else None)
     if model_ref:
@@ -86,11 +90,22 @@ def run(args: argparse.Namespace) -> int:
             report["data"] = measure_data(args.data, source, info)
         if probe_error is None:
             report["selection"] = advise(hw, info, report["data"], overrides, requested=args.preset)
+            if report["data"]:
+                report["duration"] = _duration(report["selection"], report["data"].stats, hw, info)
     if args.json:
         print_json(_jsonable(report))
     else:
         print(format_report(report, model_ref))
     return 0 if probe_error is None else 1
+
+
+def _duration(selection: Any, stats: Any, hw: HardwareInfo, info: Any) -> dict[str, Any]:
+    """Quick-try and full lengths with their times; full is the data's own length (epochs), so a max_steps
+    the user chose from these choices does not shrink the choices."""
+    from tunedesk.core.presets.duration import estimate_duration
+
+    natural = dataclasses.replace(selection.preset, max_steps=0)
+    return dataclasses.asdict(estimate_duration(natural, stats, hw, info, selection.device))
 
 
 def _jsonable(report: dict[str, Any]) -> dict[str, Any]:

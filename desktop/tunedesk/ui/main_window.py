@@ -13,9 +13,10 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QMainWindow,
-    QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QSystemTrayIcon,
     QWidget,
@@ -25,6 +26,7 @@ from tunedesk.core import status as run_status
 from tunedesk.core.paths import runs_dir
 from tunedesk.ui.app_state import PAGE_NAMES, AppState
 from tunedesk.ui.close_dialog import ask_close_choice
+from tunedesk.ui.help_dialogs import HelpActions
 from tunedesk.ui.menus import build_menus
 from tunedesk.ui.pages.chat.page import ChatPage
 from tunedesk.ui.pages.data.page import DataPage
@@ -32,6 +34,7 @@ from tunedesk.ui.pages.export.page import ExportPage
 from tunedesk.ui.pages.machine.page import MachinePage
 from tunedesk.ui.pages.runs.page import RunsPage
 from tunedesk.ui.pages.train.page import TrainPage
+from tunedesk.ui.plot_theme import restyle_all_plots
 from tunedesk.ui.process.worker_process import ProcessOutcome
 from tunedesk.ui.sidebar import PageSidebar, icon_path
 from tunedesk.ui.style import apply_theme
@@ -47,10 +50,11 @@ class MainWindow(QMainWindow):
         self.state = state or AppState(self)
         self.settings = QSettings()
         self._close_after_stop = False
+        self.help = HelpActions(self)  # the Help menu's windows
         self.setWindowTitle("TuneDesk")
         self.setWindowIcon(QIcon(str(icon_path("tunedesk.svg"))))
         self.setAcceptDrops(True)
-        self.setMinimumSize(1000, 660)
+        self.setMinimumSize(960, 600)  # a small laptop screen (1024x640) fits
         self._restore_inputs()  # before the pages exist, so they start from the last model and data
         self._build_pages()
         self.tray: QSystemTrayIcon | None = None
@@ -81,7 +85,10 @@ class MainWindow(QMainWindow):
             "runs": self.runs_page,
         }
         for name in PAGE_NAMES:
-            self.stack.addWidget(self.pages[name])
+            # A page smaller than its content (a small laptop screen) scrolls instead of clipping it.
+            scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+            scroll.setWidget(self.pages[name])
+            self.stack.addWidget(scroll)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -153,18 +160,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("theme", theme)
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            apply_theme(app, theme)
-        self.statusBar().showMessage("Plots take the new theme when the app next starts.", 6000)
-
-    def show_about(self) -> None:
-        from tunedesk import __version__
-
-        QMessageBox.about(
-            self,
-            "About TuneDesk",
-            f"<b>TuneDesk {__version__}</b><p>Fine-tune a small language model on your own machine, "
-            "privately and offline.</p>",
-        )
+            restyle_all_plots(apply_theme(app, theme))  # everything at once, the plots included
 
     # ---- opening things -----------------------------------------------------------------------------------
     def open_data(self) -> None:

@@ -65,4 +65,8 @@ def build_menus(window: MainWindow) -> None:
         theme_menu.addAction(action)
 
     help_menu = bar.addMenu("&Help")
-    help_menu.addAction(_action(window, "&About TuneDesk", None, window.show_about))
+    help_menu.addAction(_action(window, "&Check this installation…", None, window.help.check_installation))
+    help_menu.addAction(_action(window, "&Where are my files?", None, window.help.show_files))
+    help_menu.addAction(_action(window, "&Privacy", None, window.help.show_privacy))
+    help_menu.addSeparator()
+    help_menu.addAction(_action(window, "&About TuneDesk", None, window.help.show_about))

@@ -31,7 +31,7 @@ class PageSidebar(QListWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sidebar")
-        self.setFixedWidth(196)
+        self.setFixedWidth(176)
         self.setIconSize(QSize(20, 20))
         for name in PAGE_NAMES:
             item = QListWidgetItem(QIcon(str(icon_path(f"pages/{name}.svg"))), TITLES[name])

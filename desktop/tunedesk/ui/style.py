@@ -77,6 +77,10 @@ def stylesheet(dark: bool) -> str:
     muted = "#9a9ca3" if dark else "#62666d"
     sidebar = "#18191c" if dark else "#eaecf0"
     hover = "#2a2c31" if dark else "#dfe2e7"
+    text = "#e6e6e9" if dark else "#1d1f23"
+    indicator = "#9a9ca3" if dark else "#7a7e86"  # radio and check boxes: visible on either background
+    focus = "#f0a63c" if dark else "#c2410c"  # keyboard focus: amber, apart from the blue of selection
+    focus_on_accent = "#ffd27a" if dark else "#1d1f23"
     return f"""
     QWidget {{ font-size: 10pt; }}
     QLabel[role="title"] {{ font-size: 17pt; font-weight: 600; }}
@@ -116,6 +120,24 @@ def stylesheet(dark: bool) -> str:
     QTabWidget::pane {{ border: none; }}
     QScrollArea {{ border: none; background: transparent; }}
     QScrollArea > QWidget > QWidget {{ background: transparent; }}
+    QListWidget#modelList {{ border: none; background: transparent; }}
+    QListWidget#modelList::item {{ border: 1px solid transparent; border-radius: 8px; color: {text}; }}
+    QListWidget#modelList::item:selected {{ background: {"#24365c" if dark else "#eaf1fd"};
+        border-color: {ACCENT}; color: {text}; }}
+    QRadioButton::indicator, QCheckBox::indicator {{ width: 13px; height: 13px; background: {card};
+        border: 2px solid {indicator}; }}
+    QRadioButton::indicator {{ border-radius: 8px; }}
+    QCheckBox::indicator {{ border-radius: 3px; }}
+    QRadioButton::indicator:checked {{ border-color: {ACCENT}; background: qradialgradient(cx:0.5, cy:0.5,
+        radius:0.5, fx:0.5, fy:0.5, stop:0 {ACCENT}, stop:0.55 {ACCENT}, stop:0.65 {card}, stop:1 {card}); }}
+    QCheckBox::indicator:checked {{ border-color: {ACCENT}; background: {ACCENT}; }}
+    QRadioButton::indicator:disabled, QCheckBox::indicator:disabled {{ border-color: {border}; }}
+    QPushButton:focus, QComboBox:focus, QLineEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus,
+    QListWidget:focus, QTableWidget:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border: 2px solid {focus}; }}
+    QRadioButton:focus, QCheckBox:focus {{ color: {focus}; }}
+    QRadioButton:focus::indicator, QCheckBox:focus::indicator {{ border-color: {focus}; }}
+    QPushButton[role="primary"]:focus {{ border: 2px solid {focus_on_accent}; }}
+    QListWidget#sidebar:focus {{ border: 2px solid {focus}; }}
     """
 
 

@@ -90,7 +90,7 @@ class TrainingCurves(QWidget):
             axis.setPen(pg.mkPen(fg))
             axis.setTextPen(pg.mkPen(fg))
         plot.setMenuEnabled(False)
-        plot.setMinimumHeight(180)
+        plot.setMinimumHeight(130)
         plot.getAxis("bottom").enableAutoSIPrefix(False)  # steps are whole numbers: never "x0.001"
         return plot
 

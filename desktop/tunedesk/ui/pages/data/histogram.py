@@ -12,6 +12,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from tunedesk.ui.plot_theme import style_plot
+from tunedesk.ui.style import is_dark
+
 BAR_COLOR = "#5b8def"
 CUT_COLOR = "#d64545"
 
@@ -20,7 +23,7 @@ class TokenHistogram(pg.PlotWidget):
     """Bars of "how many examples have about N tokens"; `set_report_tokens` fills it, `clear_data` empties it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w")
+        super().__init__(parent)
         self.setObjectName("TokenHistogram")
         self.setMinimumHeight(160)
         self.setMenuEnabled(False)
@@ -45,6 +48,7 @@ class TokenHistogram(pg.PlotWidget):
         self.addItem(self._cut)
         self.counts: list[int] = []
         self.bin_edges: list[float] = []
+        style_plot(self, is_dark())
 
     def set_report_tokens(self, tokens: dict[str, Any] | None, seq_len: int | None = None) -> None:
         """Show a report's `tokens` block ({bin_edges, counts, ...}); None empties the plot."""

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHBoxLayout,
     QListWidgetItem,
     QSplitter,
     QVBoxLayout,
@@ -33,6 +34,7 @@ from tunedesk.ui.pages.data.source_card import SourceCard
 from tunedesk.ui.pages.data.split_settings import SplitSettings
 from tunedesk.ui.process.worker_process import ProcessOutcome, WorkerProcess
 from tunedesk.ui.widgets.error_banner import ErrorBanner
+from tunedesk.ui.widgets.next_button import add_next_button
 from tunedesk.ui.widgets.page_title import add_page_title
 
 RAW_LINES = 2000  # the raw view shows the start of the file; problems further down are listed all the same
@@ -147,7 +149,10 @@ class DataPage(QWidget):
         self.split_settings = SplitSettings()
         self.split_settings.val_share.valueChanged.connect(self._write_preset)
         self.split_settings.seed.valueChanged.connect(self._write_preset)
-        root.addWidget(self.split_settings)
+        foot = QHBoxLayout()  # the split settings and the way on share one row: the preview keeps the height
+        foot.addWidget(self.split_settings, 1)
+        self.next_button = add_next_button(foot, "Next: train", lambda: self.state.go_to("train"))
+        root.addLayout(foot)
         self._name_parts()
 
     def _name_parts(self) -> None:

@@ -26,6 +26,8 @@ class SourceCard(Card):
         row = QHBoxLayout()
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.file_label.setWordWrap(True)  # a long folder wraps: the page never scrolls sideways for it
+        self.file_label.setMinimumWidth(120)
         self.format_label = QLabel()
         self.format_label.setStyleSheet(BADGE_STYLE)
         row.addWidget(self.file_label, 1)

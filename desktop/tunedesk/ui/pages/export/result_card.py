@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QWidget
 
+from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.help_label import help_label
 
@@ -24,7 +25,8 @@ class ExportResult(Card):
         lay.addWidget(self.gguf_label)
         row = QHBoxLayout()
         self.open_button = QPushButton("Open folder")
-        self.chat_button = QPushButton("Chat with it")
+        self.chat_button = QPushButton("Next: chat with it  →")
+        set_role(self.chat_button, "primary")
         self.copy_button = QPushButton("Copy Modelfile")
         for b in self.buttons():
             b.setEnabled(False)

@@ -12,8 +12,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QWidget
 
-from tunedesk.ui.style import is_dark
-
 REF_ROLE = Qt.ItemDataRole.UserRole
 VISIBLE_ROWS = 5  # the list grows to this many rows, then scrolls
 KIND_NAMES = {
@@ -63,13 +61,8 @@ class ModelList(QListWidget):
         self.entries: dict[str, dict[str, Any]] = {}
         self.setObjectName("modelList")
         self.setSpacing(2)
-        # Rows are rich-text labels: a selected row is tinted, not inverted, so their colours stay readable.
-        tint, line = ("#24365c", "#3d6fe0") if is_dark() else ("#eaf1fd", "#3d6fe0")
-        self.setStyleSheet(
-            f"QListWidget#modelList {{ border: none; background: transparent; }}"
-            f"QListWidget#modelList::item {{ border: 1px solid transparent; border-radius: 8px; }}"
-            f"QListWidget#modelList::item:selected {{ background: {tint}; border-color: {line}; }}"
-        )
+        # Rows are rich-text labels: a selected row is tinted, not inverted (the app's stylesheet, style.py, so
+        # a theme switch recolours it too).
 
     def add_entry(self, entry: dict[str, Any]) -> None:
         """Add a model's row, or update it when its ref is listed already (its details arrive later)."""

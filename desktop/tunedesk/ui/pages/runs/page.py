@@ -92,7 +92,9 @@ class RunsPage(QWidget):
         # Keep the selection across a refresh; otherwise show the newest run's curves straight away.
         if not (selected is not None and self.select(str(selected.path))) and self.runs:
             self.table.selectRow(0)
-        self._update_buttons()
+        # Re-selecting the same row emits nothing: reload its curves anyway (a run that was training when
+        # it was first selected has more steps now).
+        self._on_selection()
 
     def selected(self) -> RunSummary | None:
         row = self.table.selected_row()

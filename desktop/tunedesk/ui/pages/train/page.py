@@ -1,9 +1,8 @@
 """The Train page: the settings chosen for this machine, then a live view of the run.
 
-Everything that decides is in the core: the preset and memory estimate come from `tunedesk doctor --json`
-(a subprocess, so torch stays out of this process), the run folder from `runs.create_run`, the training from
-`python -m tunedesk.worker train RUN_DIR`. The worker is started detached so a run can outlive the window;
-the page follows it through WorkerProcess, which reads the run folder (see ui/process/worker_process.py).
+The core decides: the preset and estimates come from `tunedesk doctor --json` (a subprocess: no torch here),
+the run folder from `runs.create_run`, the training from `python -m tunedesk.worker train RUN_DIR`, started
+detached so a run can outlive the window and followed through its folder (ui/process/worker_process.py).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from tunedesk.core.runs import (
 )
 from tunedesk.core.training.launcher import train_command
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.train.run_monitor import START_TIP, RunMonitor
+from tunedesk.ui.pages.train.run_monitor import RunMonitor
 from tunedesk.ui.pages.train.settings_panel import TrainSettings
 from tunedesk.ui.process.worker_process import ProcessOutcome, WorkerProcess
 from tunedesk.ui.widgets.error_banner import ErrorBanner
@@ -108,6 +107,7 @@ class TrainPage(QWidget):
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
         self.cancel_button.clicked.connect(self.cancel)
+        self.monitor.export_button.clicked.connect(self.export_run)
         self.worker.event.connect(self.handle_event)
         self.worker.stderr_line.connect(self._on_stderr)
         self.worker.finished.connect(self._on_worker_finished)
@@ -217,6 +217,7 @@ class TrainPage(QWidget):
             self.worker.attach(layout.root)  # replays events.jsonl, then follows it
             return
         self._show_run(layout.root, read_events(layout.events))
+        self._set_running(False)  # offers the export when the run has an adapter
         summary = summarize_run(layout.root)
         self.stats.set_state(run_status.sentence(summary.status))
         if summary.resumable and summary.status != "new":
@@ -280,14 +281,18 @@ class TrainPage(QWidget):
         self.banner.show_error(message, "Check that TuneDesk is installed completely (`tunedesk doctor`).")
 
     def _set_running(self, running: bool) -> None:
-        ready = bool(self.state.model_ref and self.state.data_path)
-        advised = self.settings.advised
-        # Wait for the core's choice of settings for this machine before the first start: a run started
-        # a moment earlier would train with generic defaults.
-        tip = "Choose a model and data first." if not ready else START_TIP
-        if ready and not advised:
-            tip = "Checking what fits this machine…"
+        ready, advised = bool(self.state.model_ref and self.state.data_path), self.settings.advised
+        exportable = not running and self._exportable()
         self.monitor.set_controls(
-            running=running, paused=self._paused, can_start=not running and ready and advised, start_tip=tip
+            running=running, paused=self._paused, ready=ready, advised=advised, exportable=exportable
         )
         self.settings.set_training(running)
+
+    def _exportable(self) -> bool:
+        summary = summarize_run(self._run_dir) if self._run_dir else None
+        return summary is not None and (summary.has_adapter or run_status.is_success(summary.status))
+
+    def export_run(self) -> None:
+        """The offer at a run's end: the Export page, with this run chosen."""
+        self.state.set_run_dir(self._run_dir)
+        self.state.go_to("export")

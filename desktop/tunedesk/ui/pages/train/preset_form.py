@@ -24,6 +24,7 @@ MAIN_FIELDS = (
     "warmup_ratio",
     "decay_ratio",
     "epochs",
+    "seq_len",
     "early_stopping_patience",
 )
 HIDDEN_FIELDS = ("name",)  # shown as the preset's title instead

@@ -62,6 +62,15 @@ class RunMonitor(QSplitter):
         card.body.addLayout(buttons)
         self.stats = RunStats()
         card.body.addWidget(self.stats)
+        # The way on once the run has an adapter: the Export page, with this run chosen. A row of its own, so
+        # the controls' row stays narrow enough for a small screen.
+        self.export_button = QPushButton("Next: export this run  →")
+        set_role(self.export_button, "primary")
+        self.export_button.setToolTip("Turn this run into one GGUF file for Ollama, LM Studio or Chat")
+        next_row = QHBoxLayout()
+        next_row.addStretch(1)
+        next_row.addWidget(self.export_button)
+        card.body.addLayout(next_row)
         # After a run: its forgetting measure in words (core/report/verdict.py), with the remedy when it dropped.
         self.forgetting = QLabel("")
         self.forgetting.setWordWrap(True)
@@ -79,10 +88,18 @@ class RunMonitor(QSplitter):
         card.body.addWidget(self.tabs)
         return card
 
-    def set_controls(self, *, running: bool, paused: bool, can_start: bool, start_tip: str) -> None:
-        """What the buttons may do now (the page decides); "Time left" counts down only while running."""
-        self.start_button.setEnabled(can_start)
-        self.start_button.setToolTip(start_tip)
+    def set_controls(
+        self, *, running: bool, paused: bool, ready: bool, advised: bool, exportable: bool
+    ) -> None:
+        """What the buttons may do now; "Time left" counts down only while running.
+
+        `ready`: a model and data are chosen; `advised`: the core has chosen settings for them (a run started
+        a moment earlier would train with generic defaults); `exportable`: the shown run has an adapter.
+        """
+        self.start_button.setEnabled(not running and ready and advised)
+        tip = START_TIP if ready else "Choose a model and data first."
+        self.start_button.setToolTip(tip if advised or not ready else "Checking what fits this machine…")
+        self.export_button.setVisible(exportable and not running)
         self.pause_button.setEnabled(running and not paused)
         self.resume_button.setEnabled(running and paused)
         self.cancel_button.setEnabled(running)

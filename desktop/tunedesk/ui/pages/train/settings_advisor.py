@@ -22,6 +22,7 @@ class Advice:
     estimate: dict[str, Any] | None = None  # MemoryEstimate.to_dict(), plus "device"
     notes: list[str] = field(default_factory=list)  # the core's reasons and warnings, in its words
     error: str = ""  # why there is no advice (the model is missing, the check failed...)
+    duration: dict[str, Any] | None = None  # DurationEstimate as JSON: quick/full lengths and their times
 
 
 def parse_doctor(text: str, ok: bool) -> Advice:
@@ -43,9 +44,12 @@ def parse_doctor(text: str, ok: bool) -> Advice:
     if isinstance(estimate, dict) and selection.get("device"):
         estimate = {"device": selection["device"], **estimate}
     notes = [str(n) for n in (*(selection.get("reasons") or []), *(selection.get("warnings") or []))]
-    preset = selection.get("preset")
+    preset, duration = selection.get("preset"), report.get("duration")
     return Advice(
-        preset if isinstance(preset, dict) else None, estimate if isinstance(estimate, dict) else None, notes
+        preset if isinstance(preset, dict) else None,
+        estimate if isinstance(estimate, dict) else None,
+        notes,
+        duration=duration if isinstance(duration, dict) else None,
     )
 
 

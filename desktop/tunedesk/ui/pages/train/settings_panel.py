@@ -19,6 +19,7 @@ from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.train.estimate_view import EstimateView
 from tunedesk.ui.pages.train.preset_form import PresetForm
 from tunedesk.ui.pages.train.processes_row import ProcessesRow
+from tunedesk.ui.pages.train.run_length import RunLength
 from tunedesk.ui.pages.train.settings_advisor import Advice, SettingsAdvisor
 from tunedesk.ui.widgets.card import Card
 
@@ -59,14 +60,17 @@ class TrainSettings(QScrollArea):
         self.estimate = EstimateView()
         self.form = PresetForm()
         self.processes = ProcessesRow()
+        self.length = RunLength()
+        self.length.chosen.connect(self._on_length_chosen)
         card.body.addWidget(self.estimate)
+        card.body.addWidget(self.length)
         card.body.addWidget(self.processes)
         card.body.addSpacing(6)
         card.body.addWidget(self.form)
         card.body.addStretch(1)
         self.setWidgetResizable(True)
         self.setWidget(card)
-        self.setMinimumWidth(330)
+        self.setMinimumWidth(300)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def set_training(self, training: bool) -> None:
@@ -74,6 +78,7 @@ class TrainSettings(QScrollArea):
         self._training = training
         self.form.setEnabled(not training)
         self.processes.setEnabled(not training)
+        self.length.setEnabled(not training)
 
     def inputs_changed(self) -> None:
         """The model, data or machine changed: the advice is stale until the core answers again."""
@@ -104,6 +109,7 @@ class TrainSettings(QScrollArea):
         self.advised_device = str((advice.estimate or {}).get("device") or "auto")
         self.advice_changed.emit()
         self.estimate.set_estimate(advice.estimate, advice.notes)
+        self.length.set_estimate(advice.duration, self.form.rows["max_steps"].value())
         if advice.error:
             self.estimate.verdict.setText(f"No memory estimate: {advice.error}")
         if advice.preset is None or self._training:
@@ -130,6 +136,11 @@ class TrainSettings(QScrollArea):
                 {k: v for k, v in preset.to_dict().items() if k != "name" and getattr(old, k) != v}
             )
         self.form.set_preset(preset)
+        self.length.set_max_steps(preset.max_steps)
+
+    def _on_length_chosen(self, max_steps: int) -> None:
+        self.form.rows["max_steps"].set_value(max_steps)
+        self._on_form_changed()
 
     def _on_form_changed(self) -> None:
         try:
