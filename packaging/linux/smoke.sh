@@ -43,8 +43,11 @@ run_clean() { # run_clean ARGS...: the app with an empty environment and no netw
         TUNEDESK_HOME="$WORK/home/tunedesk" "$@"
 }
 
+# System programs it may start: the smoke test's own wrappers, nvidia-smi (the GPU probe), and the sleep
+# inhibitor that keeps the computer awake while it trains (systemd-inhibit around a `tail --pid`).
 outside() { # outside FILE: the paths (one a line) that are outside the allowed places
-    grep -vE "$ALLOWED" "$1" | grep -vE '^/(bin|sbin|usr/bin|usr/sbin)/(env|unshare|strace|nvidia-smi)$' |
+    grep -vE "$ALLOWED" "$1" |
+        grep -vE '^/(bin|sbin|usr/bin|usr/sbin)/(env|unshare|strace|nvidia-smi|systemd-inhibit|tail)$' |
         sort -u || true
 }
 
