@@ -129,49 +129,31 @@ class RunConfig:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
+class _InRun:
+    """A file or folder at a fixed name inside the run folder: `layout.events` is `layout.root / "events.jsonl"`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, layout: RunLayout | None, owner: type | None = None) -> Any:
+        return self if layout is None else layout.root / self.name
+
+
 @dataclass
 class RunLayout:
+    """Where each part of a run lives in its folder (the module docstring says what each holds)."""
+
     root: Path
-
-    @property
-    def config(self) -> Path:
-        return self.root / "config.json"
-
-    @property
-    def events(self) -> Path:
-        return self.root / "events.jsonl"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "worker.log"
-
-    @property
-    def pid(self) -> Path:
-        return self.root / "worker.pid"
-
-    @property
-    def control(self) -> Path:
-        return self.root / "control"
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / "checkpoints"
-
-    @property
-    def best(self) -> Path:
-        return self.root / "best"
-
-    @property
-    def adapter(self) -> Path:
-        return self.root / "adapter"
-
-    @property
-    def export(self) -> Path:
-        return self.root / "export"
+    config = _InRun("config.json")
+    events = _InRun("events.jsonl")
+    log = _InRun("worker.log")
+    pid = _InRun("worker.pid")
+    control = _InRun("control")
+    data = _InRun("data")
+    checkpoints = _InRun("checkpoints")
+    best = _InRun("best")
+    adapter = _InRun("adapter")
+    export = _InRun("export")
 
     def checkpoint(self, step: int) -> Path:
         return self.checkpoints / f"step-{step}"

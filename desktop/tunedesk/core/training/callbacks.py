@@ -9,7 +9,7 @@ console line is another callback over the same dicts, fed by the events it reads
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tunedesk.core.protocol import EventWriter
@@ -42,7 +42,10 @@ class TrainingCallback:
 
 
 class CallbackList(TrainingCallback):
-    """Fans each hook out to several callbacks; one failing callback is logged, not fatal to training."""
+    """Fans each hook out to several callbacks; one failing callback is logged, not fatal to training.
+
+    Its hooks are defined below from EVENT_HOOKS, each one calling `_call`.
+    """
 
     def __init__(self, callbacks: Iterable[TrainingCallback] = ()) -> None:
         self.callbacks = list(callbacks)
@@ -57,66 +60,15 @@ class CallbackList(TrainingCallback):
             except Exception:
                 log.exception("callback %s.%s failed", type(cb).__name__, hook)
 
-    def on_start(self, info: dict[str, Any]) -> None:
-        self._call("on_start", info)
-
-    def on_step(self, info: dict[str, Any]) -> None:
-        self._call("on_step", info)
-
-    def on_eval(self, info: dict[str, Any]) -> None:
-        self._call("on_eval", info)
-
-    def on_checkpoint(self, info: dict[str, Any]) -> None:
-        self._call("on_checkpoint", info)
-
-    def on_pause(self, info: dict[str, Any]) -> None:
-        self._call("on_pause", info)
-
-    def on_resume(self, info: dict[str, Any]) -> None:
-        self._call("on_resume", info)
-
-    def on_finish(self, info: dict[str, Any]) -> None:
-        self._call("on_finish", info)
-
-    def on_error(self, info: dict[str, Any]) -> None:
-        self._call("on_error", info)
-
-    def on_log(self, info: dict[str, Any]) -> None:
-        self._call("on_log", info)
-
 
 class EventCallback(TrainingCallback):
-    """Writes every hook as a protocol event through an EventWriter (stdout + events.jsonl)."""
+    """Writes every hook as a protocol event through an EventWriter (stdout + events.jsonl).
+
+    Its hooks are defined below from EVENT_HOOKS: `on_start` writes a "started" event, and so on.
+    """
 
     def __init__(self, writer: EventWriter) -> None:
         self.writer = writer
-
-    def on_start(self, info: dict[str, Any]) -> None:
-        self.writer.emit("started", **info)
-
-    def on_step(self, info: dict[str, Any]) -> None:
-        self.writer.emit("step", **info)
-
-    def on_eval(self, info: dict[str, Any]) -> None:
-        self.writer.emit("eval", **info)
-
-    def on_checkpoint(self, info: dict[str, Any]) -> None:
-        self.writer.emit("checkpoint", **info)
-
-    def on_pause(self, info: dict[str, Any]) -> None:
-        self.writer.emit("paused", **info)
-
-    def on_resume(self, info: dict[str, Any]) -> None:
-        self.writer.emit("resumed", **info)
-
-    def on_finish(self, info: dict[str, Any]) -> None:
-        self.writer.emit("finished", **info)
-
-    def on_error(self, info: dict[str, Any]) -> None:
-        self.writer.emit("error", **info)
-
-    def on_log(self, info: dict[str, Any]) -> None:
-        self.writer.emit("log", **info)
 
 
 class LogCallback(TrainingCallback):
@@ -164,6 +116,27 @@ EVENT_HOOKS = {
     "error": "on_error",
     "log": "on_log",
 }
+
+
+def _fan_out(hook: str) -> Callable[[CallbackList, dict[str, Any]], None]:
+    def call_every_callback(self: CallbackList, info: dict[str, Any]) -> None:
+        self._call(hook, info)
+
+    return call_every_callback
+
+
+def _emit(event: str) -> Callable[[EventCallback, dict[str, Any]], None]:
+    def write_event(self: EventCallback, info: dict[str, Any]) -> None:
+        self.writer.emit(event, **info)
+
+    return write_event
+
+
+# Every hook of CallbackList calls that hook of each of its callbacks; every hook of EventCallback writes the
+# event it stands for. Defined from EVENT_HOOKS so that a new event needs one line there.
+for _event, _hook in EVENT_HOOKS.items():
+    setattr(CallbackList, _hook, _fan_out(_hook))
+    setattr(EventCallback, _hook, _emit(_event))
 
 
 def dispatch_event(callback: TrainingCallback, event: dict[str, Any]) -> None:

@@ -41,20 +41,19 @@ class TrainingClock:
         done_here = time.monotonic() - self.start - self.paused_for - self.one_off
         return done_here / self.steps if self.steps else 0.0
 
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[None]:
+    def paused(self) -> contextlib.AbstractContextManager[None]:
         """Time spent inside does not count as training time."""
-        t0 = time.monotonic()
-        try:
-            yield
-        finally:
-            self.paused_for += time.monotonic() - t0
+        return self._adding_to("paused_for")
+
+    def not_per_step(self) -> contextlib.AbstractContextManager[None]:
+        """Time spent inside is training time, but not part of the time per step the ETA uses."""
+        return self._adding_to("one_off")
 
     @contextlib.contextmanager
-    def not_per_step(self) -> Iterator[None]:
-        """Time spent inside is training time, but not part of the time per step the ETA uses."""
+    def _adding_to(self, total: str) -> Iterator[None]:
+        """Adds the time spent inside to the attribute named `total`."""
         t0 = time.monotonic()
         try:
             yield
         finally:
-            self.one_off += time.monotonic() - t0
+            setattr(self, total, getattr(self, total) + time.monotonic() - t0)

@@ -193,21 +193,21 @@ class WorkerProcess(QObject):
 
     def terminate(self) -> None:
         """SIGTERM (the worker treats it as cancel), then SIGKILL if it is still there after kill_timeout_ms."""
-        if not self._running:
-            return
-        if self._run is not None:
-            self._run.signal(kill=False)
-        else:
-            self._proc.terminate()
-        QTimer.singleShot(self.kill_timeout_ms, self.kill)
+        if self._signal(kill=False):
+            QTimer.singleShot(self.kill_timeout_ms, self.kill)
 
     def kill(self) -> None:
+        self._signal(kill=True)
+
+    def _signal(self, *, kill: bool) -> bool:
+        """SIGKILL or SIGTERM to the worker, started here or followed through its folder; False if none runs."""
         if not self._running:
-            return
+            return False
         if self._run is not None:
-            self._run.signal(kill=True)
+            self._run.signal(kill=kill)
         else:
-            self._proc.kill()
+            (self._proc.kill if kill else self._proc.terminate)()
+        return True
 
     def detach(self) -> None:
         """Stop following an attached worker and leave it running (the window is closing)."""

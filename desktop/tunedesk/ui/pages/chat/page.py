@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -30,7 +28,7 @@ from tunedesk.ui.pages.chat.chat_session import CLOSE_WAIT_MS, end_all_sessions
 from tunedesk.ui.pages.chat.feedback_training import FeedbackTraining
 from tunedesk.ui.pages.chat.message_box import MessageBox
 from tunedesk.ui.pages.chat.model_bar import ModelBar
-from tunedesk.ui.widgets.page_title import add_page_title
+from tunedesk.ui.widgets.page_layout import page_column, side_by_side
 
 
 def _starter_path() -> str:
@@ -94,23 +92,16 @@ class ChatPage(QWidget):
         self._update_base()
 
     def _build(self) -> None:
-        root = QVBoxLayout(self)
-        root.setContentsMargins(28, 24, 28, 20)
-        root.setSpacing(14)
-        add_page_title(root, "Chat", "Try your model before you share it. Everything runs on this computer.")
+        root = page_column(
+            self, "Chat", "Try your model before you share it. Everything runs on this computer."
+        )
         self.model_bar = ModelBar()
         self.model_bar.open_button.clicked.connect(self._open_gguf)
         self.model_bar.starter_button.clicked.connect(lambda: self.set_model(_starter_path()))
         self.model_bar.compare_box.toggled.connect(self.set_compare)
         root.addWidget(self.model_bar)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self._panes())
         self.answer_settings = AnswerSettings()
-        split.addWidget(self.answer_settings)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([900, 300])
-        root.addWidget(split, 1)
+        root.addWidget(side_by_side(self._panes(), self.answer_settings, stretch=(3, 1), sizes=[900, 300]), 1)
         self.message_box = MessageBox()
         self.message_box.send_requested.connect(self.send)
         self.message_box.stop_button.clicked.connect(self.stop)

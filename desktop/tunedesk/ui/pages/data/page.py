@@ -13,13 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QListWidgetItem,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -35,7 +33,7 @@ from tunedesk.ui.pages.data.split_settings import SplitSettings
 from tunedesk.ui.process.worker_process import ProcessOutcome, WorkerProcess
 from tunedesk.ui.widgets.error_banner import ErrorBanner
 from tunedesk.ui.widgets.next_button import add_next_button
-from tunedesk.ui.widgets.page_title import add_page_title
+from tunedesk.ui.widgets.page_layout import page_column, side_by_side
 
 RAW_LINES = 2000  # the raw view shows the start of the file; problems further down are listed all the same
 RAW_LINE_CHARS = 400
@@ -123,11 +121,11 @@ class DataPage(QWidget):
         self.open_path(state.data_path or str(sample_dataset()))
 
     def _build(self) -> None:
-        root = QVBoxLayout(self)
-        root.setContentsMargins(28, 24, 28, 20)
-        root.setSpacing(12)
-        add_page_title(
-            root, "Data", "The examples your model learns from: what it is asked, and how it should answer."
+        root = page_column(
+            self,
+            "Data",
+            "The examples your model learns from: what it is asked, and how it should answer.",
+            spacing=12,
         )
         self.source = SourceCard()
         self.source.open_file_button.clicked.connect(self._open_file)
@@ -136,16 +134,10 @@ class DataPage(QWidget):
         root.addWidget(self.source)
         self.error_banner = ErrorBanner()
         root.addWidget(self.error_banner)
-        split = QSplitter(Qt.Orientation.Horizontal)
         self.tabs = DataPreview()
         self.report_card = QualityReport()
         self.report_card.problems.currentItemChanged.connect(self._on_problem_selected)
-        split.addWidget(self.tabs)
-        split.addWidget(self.report_card)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([700, 460])
-        root.addWidget(split, 1)
+        root.addWidget(side_by_side(self.tabs, self.report_card, stretch=(3, 2), sizes=[700, 460]), 1)
         self.split_settings = SplitSettings()
         self.split_settings.val_share.valueChanged.connect(self._write_preset)
         self.split_settings.seed.valueChanged.connect(self._write_preset)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidgetItem,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -27,7 +26,7 @@ from tunedesk.ui.pages.machine.hardware_card import HardwareCard
 from tunedesk.ui.pages.machine.model_card import ModelCard
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.error_banner import ErrorBanner
-from tunedesk.ui.widgets.page_title import add_page_title
+from tunedesk.ui.widgets.page_layout import page_column
 
 
 def _describe(source: Any) -> dict[str, Any]:
@@ -63,10 +62,9 @@ class MachinePage(QWidget):
         self.refresh_models()
 
     def _build(self) -> None:
-        root = QVBoxLayout(self)
-        root.setContentsMargins(28, 24, 28, 20)
-        root.setSpacing(14)
-        add_page_title(root, "Machine & model", "What this computer can do, and the model you start from.")
+        root = page_column(
+            self, "Machine & model", "What this computer can do, and the model you start from."
+        )
         self.banner = ErrorBanner()
         root.addWidget(self.banner)
         self.hw_card = HardwareCard()
