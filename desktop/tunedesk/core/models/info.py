@@ -15,6 +15,7 @@ from typing import Any
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.models.exportability import export_check
+from tunedesk.core.models.gguf_header import LongArray, read_gguf_header
 from tunedesk.core.models.source import ModelSource, weight_files
 
 # GGUF's general.architecture -> (transformers model_type, architecture class): the architectures whose GGUF
@@ -187,37 +188,24 @@ def _gguf_arch(arch: str, name: str) -> tuple[str, str]:
 
 
 def gguf_info(source: ModelSource) -> ModelInfo:
-    import gguf
-
     try:
-        reader = gguf.GGUFReader(str(source.path))
-    except Exception as exc:
+        header = read_gguf_header(source.path)
+    except (OSError, ValueError) as exc:
         raise TuneDeskError(
             f"{source.path} could not be read as a GGUF file: {exc}.",
             hint="Check that the download finished; the file may be truncated.",
             kind="bad_model",
             where={"file": str(source.path)},
         ) from None
-
-    def field(key: str, default: Any = None) -> Any:
-        f = reader.fields.get(key)
-        return f.contents() if f is not None else default
-
+    field = header.get
     arch = str(field("general.architecture", ""))
     gname = str(field("general.name", source.name))
     model_type, architecture = _gguf_arch(arch, gname)
     heads = int(field(f"{arch}.attention.head_count", 0) or 0)
     hidden = int(field(f"{arch}.embedding_length", 0) or 0)
-    tokens = reader.fields.get("tokenizer.ggml.tokens")
-    file_type = field("general.file_type")
-    try:
-        dtype = (
-            gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_").lower()
-            if file_type is not None
-            else ""
-        )
-    except ValueError:
-        dtype = f"file type {file_type}"
+    tokens = field("tokenizer.ggml.tokens")
+    n_tokens = tokens.count if isinstance(tokens, LongArray) else len(tokens or [])
+    dtype = _gguf_file_type(field("general.file_type"))
     kv = field(f"{arch}.attention.head_count_kv", heads)
     info = ModelInfo(
         name=source.name,
@@ -231,10 +219,10 @@ def gguf_info(source: ModelSource) -> ModelInfo:
         num_kv_heads=int(max(kv) if isinstance(kv, list) else kv or heads),
         head_dim=int(field(f"{arch}.attention.key_length", 0) or (hidden // heads if heads else 0)),
         intermediate_size=int(field(f"{arch}.feed_forward_length", 0) or 4 * hidden),
-        vocab_size=int(field(f"{arch}.vocab_size", 0) or (len(tokens.data) if tokens else 0)),
+        vocab_size=int(field(f"{arch}.vocab_size", 0) or n_tokens),
         max_positions=int(field(f"{arch}.context_length", 0) or 2048),
-        params=sum(int(t.n_elements) for t in reader.tensors),
-        tied_embeddings=all(t.name != "output.weight" for t in reader.tensors),
+        params=sum(header.tensors.values()),
+        tied_embeddings="output.weight" not in header.tensors,
         dtype=dtype,
         size_on_disk_mb=round(source.path.stat().st_size / 2**20, 1),
         has_chat_template=bool(field("tokenizer.chat_template")),
@@ -252,6 +240,18 @@ def gguf_info(source: ModelSource) -> ModelInfo:
             ),
         )
     return info
+
+
+def _gguf_file_type(file_type: Any) -> str:
+    """'q4_1' for general.file_type 3, in llama.cpp's own names."""
+    if file_type is None:
+        return ""
+    import gguf
+
+    try:
+        return gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_").lower()
+    except ValueError:
+        return f"file type {file_type}"
 
 
 def model_info(source: ModelSource) -> ModelInfo:
