@@ -257,6 +257,16 @@ def test_a_finished_run_says_what_it_did_to_general_ability(qtbot):
     assert not monitor.forgetting.isVisibleTo(monitor)
 
 
+def test_a_run_that_stopped_itself_says_why(qtbot):
+    from tunedesk.ui.pages.train.run_monitor import RunMonitor
+
+    monitor = RunMonitor()
+    qtbot.addWidget(monitor)
+    reason = "Stopped early: validation loss did not improve over the last 3 checks (best 0.5)."
+    monitor.add_event({"event": "finished", "status": "early_stopped", "steps": 9, "stop_reason": reason})
+    assert monitor.forgetting.isVisibleTo(monitor) and monitor.forgetting.text() == reason
+
+
 def test_processes_are_offered_only_with_several_gpus(qtbot, page):
     row = page.settings.processes
     assert row.isHidden() and row.processes() == 1  # no GPU probed

@@ -123,6 +123,8 @@ class ConsoleProgress(TrainingCallback):
         self._line(
             f"{run_status.sentence(status)} after {info.get('steps', '?')} steps ({duration(info.get('elapsed'))})."
         )
+        if info.get("stop_reason"):
+            self._line(f"  {info['stop_reason']}")
         base, best = info.get("base_val_loss"), info.get("best_val_loss")
         if best is not None:
             self._line(f"  validation loss: {_num(base)} (base model) -> {_num(best)} (best)")

@@ -139,10 +139,13 @@ class RunMonitor(QSplitter):
             self.log.append_line(str(ev.get("message", "")), "error")
         elif kind == "finished":
             self.show_status(str(ev.get("status")))
+            # Why it stopped early (the plateau rule's own words), then the forgetting measure in words.
+            notes = [str(ev["stop_reason"])] if ev.get("stop_reason") else []
             verdict = forgetting_verdict(ev.get("forgetting"), None)
             if verdict is not None:
-                self.forgetting.setText(verdict.text + (f" {verdict.remedy}" if verdict.remedy else ""))
-                self.forgetting.setVisible(True)
+                notes.append(verdict.text + (f" {verdict.remedy}" if verdict.remedy else ""))
+            self.forgetting.setText("\n".join(notes))
+            self.forgetting.setVisible(bool(notes))
 
     def show_status(self, status: str) -> None:
         """A run's end status (completed, cancelled, ...) in words on the state line."""
