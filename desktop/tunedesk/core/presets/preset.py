@@ -82,8 +82,8 @@ class Preset:
     )
     sharding: str = _f(
         "none",
-        "With several processes: 'fsdp' splits weights, gradients and optimizer over them (LoRA/DoRA), "
-        "for a model too big for one GPU; 'none' keeps a whole copy on each.",
+        "With several processes: 'fsdp' splits weights, gradients and optimizer over them (LoRA/DoRA), for "
+        "a model too big for one GPU; 'none' copies it to each.",
         choices=SHARDINGS,
     )
     weight_decay: float = _f(0.0, "Pulls weights gently towards zero; rarely needed for LoRA.")

@@ -1,0 +1,30 @@
+"""The Qt binding keeps Python's reference counts: PySide6 6.12.0 dropped one reference to True on every
+signal emission, so after a few thousand events (a long training run) Python 3.11 aborted with
+"bool_dealloc: deallocating True or False". pyproject excludes that release; this test fails on it."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import pytest
+from PySide6.QtCore import QObject, Signal
+
+pytestmark = pytest.mark.gui
+
+
+class _Emitter(QObject):
+    sig = Signal(object)
+
+
+def test_emitting_a_signal_leaves_the_reference_count_of_true_alone() -> None:
+    emitter = _Emitter()
+    received = []
+    emitter.sig.connect(received.append)
+    gc.collect()
+    before = sys.getrefcount(True), sys.getrefcount(False)
+    for _ in range(200):
+        emitter.sig.emit(emitter)
+    received.clear()
+    gc.collect()
+    assert (sys.getrefcount(True), sys.getrefcount(False)) == before
