@@ -36,7 +36,8 @@ mkdir -p "$WORK/home"
 # What the bundle may use from outside its folder: the C library and the system's shared libraries
 # (X, GL, fonts), system data (locale, fonts, certificates), device and process files, and the user's
 # TuneDesk home (runs, the hardware cache, temporary run folders).
-ALLOWED='^(/lib/|/lib64/|/usr/lib/|/usr/lib64/|/usr/share/(fonts|fontconfig|X11|locale|zoneinfo|icons|mime|glvnd|drirc\.d|egl|vulkan)|/etc/|/dev/|/proc/|/sys/|/run/|/var/cache/fontconfig|/tmp/|'"$WORK"'/)'
+# /memfd:xorg is the X server's shared-memory image buffer (MIT-SHM), not a file.
+ALLOWED='^(/memfd:|/lib/|/lib64/|/usr/lib/|/usr/lib64/|/usr/share/(fonts|fontconfig|X11|locale|zoneinfo|icons|mime|glvnd|drirc\.d|egl|vulkan)|/etc/|/dev/|/proc/|/sys/|/run/|/var/cache/fontconfig|/tmp/|'"$WORK"'/)'
 
 run_clean() { # run_clean ARGS...: the app with an empty environment and no network
     env -i HOME="$WORK/home" PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TMPDIR=/tmp \
@@ -90,7 +91,10 @@ cleanup() {
 trap cleanup EXIT
 sleep 2
 start=$(date +%s)
-run_clean env DISPLAY="$DISPLAY_NUM" unshare -n "$APP" >"$OUT/gui.log" 2>&1 &
+# Not through run_clean: a backgrounded shell function is a bash subshell, and its pid would be the shell's.
+# env and unshare exec, so this pid is the app's own.
+env -i HOME="$WORK/home" PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TMPDIR=/tmp \
+    TUNEDESK_HOME="$WORK/home/tunedesk" DISPLAY="$DISPLAY_NUM" unshare -n "$APP" >"$OUT/gui.log" 2>&1 &
 APP_PID=$!
 win=
 for _ in $(seq 1 180); do

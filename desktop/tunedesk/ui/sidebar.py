@@ -31,8 +31,12 @@ class PageSidebar(QListWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sidebar")
-        self.setFixedWidth(176)
         self.setIconSize(QSize(20, 20))
+        # Wide enough for the longest title in this system's font (icon, gaps and the row's padding beside it):
+        # a fixed 176 px showed a sideways scroll bar with wider fonts (DejaVu Sans, the Linux bundle's).
+        longest = max(self.fontMetrics().horizontalAdvance(t) for t in TITLES.values())
+        self.setFixedWidth(max(176, longest + 20 + 64))
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for name in PAGE_NAMES:
             item = QListWidgetItem(QIcon(str(icon_path(f"pages/{name}.svg"))), TITLES[name])
             item.setData(Qt.ItemDataRole.UserRole, name)
