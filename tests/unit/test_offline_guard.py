@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from tunedesk.core.errors import TuneDeskError
-from tunedesk.core.offline import NetworkBlockedError, enforce_offline
+from tunedesk.core.offline import NetworkBlockedError, enforce_offline, spans_machines
 from tunedesk.core.paths import sample_dataset
 
 PUBLIC = [("93.184.216.34", 80), ("1.1.1.1", 443), ("192.168.1.1", 22)]
@@ -77,3 +77,12 @@ def test_the_cli_entry_point_installs_the_guard(capsys: pytest.CaptureFixture[st
     with pytest.raises(NetworkBlockedError):
         socket.create_connection(PUBLIC[0], timeout=5)
     capsys.readouterr()
+
+
+def test_a_run_over_several_machines_is_the_one_case_left_unguarded() -> None:
+    # accelerate launch with num_machines 2: the process group must reach the other machine.
+    assert spans_machines({"WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "2"})
+    # --processes N on this machine, a plain worker, the GUI: guarded.
+    assert not spans_machines({"WORLD_SIZE": "2", "LOCAL_WORLD_SIZE": "2"})
+    assert not spans_machines({})
+    assert not spans_machines({"WORLD_SIZE": "x"})

@@ -47,9 +47,19 @@ def enforce_offline(env: dict[str, str] | None = None) -> dict[str, str]:
     target = os.environ if env is None else env
     for key, value in OFFLINE_ENV.items():
         target[key] = value
-    if env is None:
+    if env is None and not spans_machines(os.environ):
         install_network_guard()
     return target  # type: ignore[return-value]
+
+
+def spans_machines(env: Any) -> bool:
+    """True in a worker that a launcher started as part of a run over several machines (docs/distributed.md):
+    its process group must reach the other machines, which the user set up on purpose. torchrun/accelerate
+    set WORLD_SIZE (all processes) and LOCAL_WORLD_SIZE (those on this machine)."""
+    try:
+        return int(env.get("WORLD_SIZE", 1)) > int(env.get("LOCAL_WORLD_SIZE", env.get("WORLD_SIZE", 1)))
+    except ValueError:
+        return False
 
 
 def install_network_guard() -> None:
