@@ -86,5 +86,6 @@ def test_train_on_my_feedback_starts_a_dpo_run_on_the_chatted_run(
     assert started[0]["objective"] == "dpo" and started[0]["general_examples"] == 0
     assert started[0]["train_examples"] + started[0]["val_examples"] == MIN_FEEDBACK_PAIRS
     assert started[0]["val_examples"] >= 1  # the usual validation split
-    assert events[-1]["event"] == "finished" and events[-1]["status"] == "completed"
+    # Either ending is a run that went through: the plateau stop may end a DPO run on a few pairs early.
+    assert events[-1]["event"] == "finished" and events[-1]["status"] in ("completed", "early_stopped")
     assert page.curves.train_points

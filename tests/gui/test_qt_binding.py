@@ -22,9 +22,14 @@ def test_emitting_a_signal_leaves_the_reference_count_of_true_alone() -> None:
     received = []
     emitter.sig.connect(received.append)
     gc.collect()
+    emissions = 2000
     before = sys.getrefcount(True), sys.getrefcount(False)
-    for _ in range(200):
+    for _ in range(emissions):
         emitter.sig.emit(emitter)
     received.clear()
     gc.collect()
-    assert (sys.getrefcount(True), sys.getrefcount(False)) == before
+    after = sys.getrefcount(True), sys.getrefcount(False)
+    # Other threads of the test process (left from earlier tests) take and drop a few references
+    # meanwhile, so exact equality is noise; the broken binding loses one per emission.
+    lost = [b - a for b, a in zip(before, after)]
+    assert max(lost) < emissions // 10, f"references lost over {emissions} emissions: True {lost[0]}, False {lost[1]}"
