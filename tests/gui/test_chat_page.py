@@ -211,3 +211,17 @@ def test_a_tuned_gguf_brings_its_training_prompt_and_a_same_quant_base(
     # Each side says which is which, with its quantization.
     assert page.tuned_pane.title.text() == "Your model · q4_1"
     assert page.base_pane.title.text() == "Base model · q4_1"
+
+
+def test_calls_after_retire_never_reach_the_ending_thread(qtbot, starter_gguf: Path) -> None:
+    """retire() then close() (a model swapped, then the page closed) while the thread is ending: the worker is
+    being deleted in the chat thread then, and a second emit to it from here could deadlock on the GIL."""
+    from tunedesk.ui.pages.chat.chat_session import ChatSession
+
+    for _ in range(100):
+        session = ChatSession(str(starter_gguf), n_threads=1)
+        session.retire()
+        session.reset()  # ignored: the conversation is gone with the model
+        assert not session.ask("Hello?", temperature=0.1, top_p=0.9, max_tokens=4)
+        assert session.close(30_000)
+        assert session._thread.isFinished()

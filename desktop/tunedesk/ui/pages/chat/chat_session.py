@@ -168,6 +168,7 @@ class ChatSession(QObject):
         super().__init__()  # no parent: see the module's docstring
         self.model_path = model_path
         self._busy = False
+        self._ending = False
         self._thread = QThread(self)
         self._thread.setObjectName("chat-thread")
         self._worker = _ChatWorker(model_path, n_ctx, n_threads, system_prompt)
@@ -191,7 +192,7 @@ class ChatSession(QObject):
 
     def ask(self, message: str, *, temperature: float, top_p: float, max_tokens: int) -> bool:
         """Queue a question; returns False (and does nothing) while an answer is still running."""
-        if self._busy:
+        if self._busy or self._ending:
             return False
         self._worker.cancel_requested = False
         self._set_busy(True)
@@ -209,10 +210,23 @@ class ChatSession(QObject):
 
     def reset(self) -> None:
         """Forget the conversation (keeps the model loaded)."""
-        self._reset.emit()
+        if not self._ending:
+            self._reset.emit()
 
     def retire(self) -> None:
         """Stop any answer, free the model and let the thread end on its own; `ended` follows. Never waits."""
+        self._end()
+
+    def _end(self) -> None:
+        """Ask the thread to free the model and end, once: a second call must not touch the worker again.
+
+        The worker is deleted in the chat thread as that thread finishes, holding Qt's lock on its connections
+        while PySide takes the GIL to drop its wrapper. A later emit to it from the GUI thread (a second
+        retire or close) would hold the GIL and wait for that lock: both threads stuck for good.
+        """
+        if self._ending:
+            return
+        self._ending = True
         self.stop()
         self._release.emit()  # queued: runs in the chat thread, after the answer loop has seen the cancel
         self._thread.quit()
@@ -223,9 +237,7 @@ class ChatSession(QObject):
         Returns whether the thread has ended. If not (a model still loading), the session stays in `_LIVE`,
         so nothing destroys its running thread; `end_all_sessions()` at quit waits for it.
         """
-        self.stop()
-        self._release.emit()
-        self._thread.quit()
+        self._end()
         ended = self._thread.wait() if wait_ms is None else self._thread.wait(wait_ms)
         if ended:
             _LIVE.discard(self)
