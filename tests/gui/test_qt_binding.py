@@ -31,5 +31,7 @@ def test_emitting_a_signal_leaves_the_reference_count_of_true_alone() -> None:
     after = sys.getrefcount(True), sys.getrefcount(False)
     # Other threads of the test process (left from earlier tests) take and drop a few references
     # meanwhile, so exact equality is noise; the broken binding loses one per emission.
-    lost = [b - a for b, a in zip(before, after)]
-    assert max(lost) < emissions // 10, f"references lost over {emissions} emissions: True {lost[0]}, False {lost[1]}"
+    lost = [b - a for b, a in zip(before, after, strict=True)]
+    assert max(lost) < emissions // 10, (
+        f"references lost over {emissions} emissions: True {lost[0]}, False {lost[1]}"
+    )
