@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.cli.main import add_command, print_json
+
+HELP = "chat with a GGUF model (e.g. one made by `tunedesk export`)"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("chat", help="chat with a GGUF model (e.g. one made by `tunedesk export`)")
+    p = add_command(sub, "chat", run=run, help=HELP)
     p.add_argument("model", metavar="MODEL.gguf", help="the GGUF file")
     p.add_argument(
         "--system",
@@ -24,8 +26,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-p", type=float, default=0.9, help="nucleus sampling (default 0.9)")
     p.add_argument("--max-tokens", type=int, default=256, help="longest answer in tokens (default 256)")
     p.add_argument("--ctx", type=int, default=2048, help="context window in tokens (default 2048)")
-    add_json_flag(p)
-    p.set_defaults(func=run)
 
 
 def _answer(engine, text: str, args: argparse.Namespace, *, echo: bool) -> str:

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.cli.main import add_command, print_json
 from tunedesk.core import status as run_status
+
+HELP = "report the format, the problems (with line numbers) and the token lengths of a dataset"
+DESCRIPTION = (
+    "Read FILE (JSONL, JSON, CSV, Parquet, .txt/.md, or a folder of notes) as training would, "
+    "list every problem with its line, and with --model count tokens through that model's chat template."
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="check a dataset before training on it")
     data_sub = p.add_subparsers(dest="data_command", metavar="ACTION")
     p.set_defaults(func=lambda _args: _usage(p))
-    inspect = data_sub.add_parser(
-        "inspect",
-        help="report the format, the problems (with line numbers) and the token lengths of a dataset",
-        description="Read FILE (JSONL, JSON, CSV, Parquet, .txt/.md, or a folder of notes) as training would, "
-        "list every problem with its line, and with --model count tokens through that model's chat template.",
-    )
+    inspect = add_command(data_sub, "inspect", run=run_inspect, help=HELP, description=DESCRIPTION)
     inspect.add_argument("file", metavar="FILE", help="dataset file or folder of .txt/.md notes")
     inspect.add_argument(
         "--model", help="count tokens with this model's tokenizer: 'starter', a folder or a .gguf"
@@ -31,8 +32,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     inspect.add_argument(
         "--drop-long", action="store_true", help="count rows longer than --seq-len as dropped"
     )
-    add_json_flag(inspect)
-    inspect.set_defaults(func=run_inspect)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

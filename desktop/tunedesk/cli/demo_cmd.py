@@ -17,7 +17,7 @@ from typing import Any
 
 from tunedesk.cli.event_stream import EventStream
 from tunedesk.cli.export_cmd import format_verification, run_worker
-from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.cli.main import add_command, print_json
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.launch import cli_command, worker_env
@@ -38,19 +38,17 @@ DEMO_SETTINGS = {
 DEMO_STEPS = 40
 
 
+HELP = "train, export and chat with the starter model on the sample data (a few minutes)"
+DESCRIPTION = __doc__.split("\n\n")[0] if __doc__ else None
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "demo",
-        help="train, export and chat with the starter model on the sample data (a few minutes)",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-    )
+    p = add_command(sub, "demo", run=run, help=HELP, description=DESCRIPTION)
     p.add_argument(
         "--out", metavar="DIR", default=None, help="folder for the demo's run (default: a new run folder)"
     )
     p.add_argument("--steps", type=int, default=DEMO_STEPS, help=f"training steps (default {DEMO_STEPS})")
     p.add_argument("--eval-rows", type=int, default=8, help="held-out tickets used to compare the models")
-    add_json_flag(p)
-    p.set_defaults(func=run)
 
 
 class Say:

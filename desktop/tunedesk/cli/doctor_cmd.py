@@ -22,7 +22,7 @@ import argparse
 import dataclasses
 from typing import Any
 
-from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.cli.main import add_command, print_json
 from tunedesk.core import vendor
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.formatting import gb as _gb
@@ -30,14 +30,15 @@ from tunedesk.core.hardware.info import HardwareInfo
 from tunedesk.core.hardware.probe import basic_info, probe_hardware
 from tunedesk.core.presets.preset import parse_set_args
 
+HELP = "show this machine's hardware and the preset TuneDesk would choose for a model and dataset"
+DESCRIPTION = (
+    "Show the hardware TuneDesk found, whether its tools are installed, and, given a model "
+    "(and data), the training preset it would choose, why, and how much memory it would need."
+)
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "doctor",
-        help="show this machine's hardware and the preset TuneDesk would choose for a model and dataset",
-        description="Show the hardware TuneDesk found, whether its tools are installed, and, given a model "
-        "(and data), the training preset it would choose, why, and how much memory it would need.",
-    )
+    p = add_command(sub, "doctor", run=run, help=HELP, description=DESCRIPTION)
     p.add_argument("--model", help="'starter', a model folder, a .gguf file, or an id in the local HF cache")
     p.add_argument(
         "--data", help="a dataset file to size the preset to (implies --model starter if none given)"
@@ -51,8 +52,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--allow-pickle", action="store_true", help="accept a model with only pickle weights")
     p.add_argument("--trust-remote-code", action="store_true", help="accept a model that ships its own code")
-    add_json_flag(p)
-    p.set_defaults(func=run)
 
 
 def _hardware(refresh: bool) -> tuple[HardwareInfo, str | None]:

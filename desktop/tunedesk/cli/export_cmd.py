@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from tunedesk.cli.event_stream import EventStream
-from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.cli.main import add_command, print_json
 from tunedesk.core.export.quants import QUANT_NAMES
 from tunedesk.core.launch import worker_command
 
@@ -16,13 +16,15 @@ STAGE_NAMES = {
 }  # fmt: skip
 
 
+HELP = "turn a trained run into a verified GGUF file (+ Ollama Modelfile)"
+DESCRIPTION = (
+    "Merge the run's adapter into its base model, convert it to GGUF with llama.cpp's converter, "
+    "quantize it, and check the file against the merged model before handing it over."
+)
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "export",
-        help="turn a trained run into a verified GGUF file (+ Ollama Modelfile)",
-        description="Merge the run's adapter into its base model, convert it to GGUF with llama.cpp's converter, "
-        "quantize it, and check the file against the merged model before handing it over.",
-    )
+    p = add_command(sub, "export", run=run, help=HELP, description=DESCRIPTION)
     p.add_argument("run_dir", metavar="RUN_DIR", help="the run folder (see `tunedesk runs`)")
     p.add_argument(
         "--quant", choices=QUANT_NAMES, default=None, help="quantization (default: recommended for the model)"
@@ -31,8 +33,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--checkpoint", choices=("best", "final"), default=None, help="which adapter (default: best if any)"
     )
     p.add_argument("--out", metavar="DIR", default=None, help="output folder (default RUN_DIR/export)")
-    add_json_flag(p)
-    p.set_defaults(func=run)
 
 
 def export_args(args: argparse.Namespace) -> list[str]:

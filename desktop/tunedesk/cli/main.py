@@ -11,6 +11,8 @@ import argparse
 import importlib
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from tunedesk import __version__
 from tunedesk.core import status as run_status
@@ -52,8 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_json_flag(parser: argparse.ArgumentParser) -> None:
+def add_command(
+    sub: argparse._SubParsersAction, name: str, *, run: Callable[[argparse.Namespace], int], **kwargs: Any
+) -> argparse.ArgumentParser:
+    """A subcommand (`kwargs` go to argparse: help, description) that `run` carries out, with `--json`."""
+    parser = sub.add_parser(name, **kwargs)
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
+    parser.set_defaults(func=run)
+    return parser
 
 
 def print_json(obj: object) -> None:

@@ -10,20 +10,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.cli.main import add_command, print_json
 from tunedesk.core.atomic import write_text_atomic
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.paths import runs_dir
 from tunedesk.core.report.build import build_report, write_report
 from tunedesk.core.report.html import compare_rows, render_compare_html
 
+HELP = "a run's before/after report (task and general loss), or runs compared"
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="a run's before/after report (task and general loss), or runs compared")
+    p = add_command(sub, "report", run=run, help=HELP)
     p.add_argument("runs", nargs="+", metavar="RUN", help="a run folder or a run name from `tunedesk runs`")
     p.add_argument("--out", help="with several runs: write the comparison as HTML to this file")
-    add_json_flag(p)
-    p.set_defaults(func=run)
 
 
 def resolve_run(ref: str) -> Path:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.cli.main import add_command, print_json
 from tunedesk.core.runs import list_runs
+
+HELP = "list training runs: status, steps, best validation loss, folder"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("runs", help="list training runs: status, steps, best validation loss, folder")
+    p = add_command(sub, "runs", run=run, help=HELP)
     p.add_argument("--dir", help="the runs folder to list (default: TuneDesk's runs folder)")
-    add_json_flag(p)
-    p.set_defaults(func=run)
 
 
 def _loss(value: float | None) -> str:

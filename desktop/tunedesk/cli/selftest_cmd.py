@@ -28,7 +28,7 @@ from typing import Any
 
 from tunedesk import __version__
 from tunedesk.cli.demo_cmd import Say, export_q8, train_on_sample
-from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.cli.main import add_command, print_json
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.paths import bundle_dir
 
@@ -55,16 +55,14 @@ class Check:
     detail: str
 
 
+HELP = "check this installation: hardware, tools, a short training run, export and chat (minutes)"
+DESCRIPTION = __doc__.split("\n\n")[0] if __doc__ else None
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "self-test",
-        help="check this installation: hardware, tools, a short training run, export and chat (minutes)",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-    )
+    p = add_command(sub, "self-test", run=run, help=HELP, description=DESCRIPTION)
     p.add_argument("--steps", type=int, default=SELF_TEST_STEPS, help="training steps (default %(default)s)")
     p.add_argument("--keep", metavar="DIR", help="keep the test run in DIR instead of a temporary folder")
-    add_json_flag(p)
-    p.set_defaults(func=run)
 
 
 def check_hardware(_work: Path, _steps: int) -> str:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from tunedesk.cli.main import add_json_flag, print_json
+from tunedesk.cli.main import add_command, print_json
 from tunedesk.core import vendor
+
+HELP = "install llama.cpp's converter and the starter model (once, while online)"
+DESCRIPTION = vendor.__doc__.split("\n\n")[0] if vendor.__doc__ else None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "setup",
-        help="install llama.cpp's converter and the starter model (once, while online)",
-        description=vendor.__doc__.split("\n\n")[0] if vendor.__doc__ else None,
-    )
+    p = add_command(sub, "setup", run=run, help=HELP, description=DESCRIPTION)
     p.add_argument("--force", action="store_true", help="reinstall even if present")
-    add_json_flag(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tunedesk.cli.event_stream import EventStream
-from tunedesk.cli.main import add_json_flag
+from tunedesk.cli.main import add_command
 from tunedesk.cli.progress_line import ConsoleProgress
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
@@ -26,7 +26,6 @@ from tunedesk.core.runs import (
     RunConfig,
     RunLayout,
     create_run,
-    file_sha256,
     load_config,
     summarize_run,
     worker_alive,
@@ -34,14 +33,20 @@ from tunedesk.core.runs import (
 from tunedesk.core.training.callbacks import TrainingCallback, dispatch_event
 from tunedesk.core.training.launcher import train_command
 
+TRAIN_HELP = "fine-tune a model on your data (runs in a worker process; Ctrl-C cancels cleanly)"
+TRAIN_DESCRIPTION = (
+    "Fine-tune a model on a dataset. The preset is chosen for this machine, the model and the "
+    "data unless you name one; --set changes any of its fields."
+)
+RESUME_HELP = "continue a cancelled or crashed run from its last checkpoint"
+RESUME_DESCRIPTION = (
+    "Continue a run from its last complete checkpoint, with the same data order, optimizer and "
+    "random state as if it had never stopped."
+)
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "train",
-        help="fine-tune a model on your data (runs in a worker process; Ctrl-C cancels cleanly)",
-        description="Fine-tune a model on a dataset. The preset is chosen for this machine, the model and the "
-        "data unless you name one; --set changes any of its fields.",
-    )
+    p = add_command(sub, "train", run=run_train, help=TRAIN_HELP, description=TRAIN_DESCRIPTION)
     p.add_argument(
         "--model",
         help="'starter', a model folder, a .gguf file or a cached org/name (required without --from-run)",
@@ -85,18 +90,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="run the model folder's own Python code (only if you trust it)",
     )
-    add_json_flag(p)
-    p.set_defaults(func=run_train)
 
-    r = sub.add_parser(
-        "resume",
-        help="continue a cancelled or crashed run from its last checkpoint",
-        description="Continue a run from its last complete checkpoint, with the same data order, optimizer and "
-        "random state as if it had never stopped.",
-    )
+    r = add_command(sub, "resume", run=run_resume, help=RESUME_HELP, description=RESUME_DESCRIPTION)
     r.add_argument("run_dir", help="the run folder (see `tunedesk runs`)")
-    add_json_flag(r)
-    r.set_defaults(func=run_resume)
 
 
 # ---- train ------------------------------------------------------------------------------------------
@@ -145,7 +141,6 @@ def run_train(args: argparse.Namespace) -> int:
         preset=preset,
         device=device,
         name=args.name,
-        data_sha256=file_sha256(data),
         allow_pickle=args.allow_pickle,
         trust_remote_code=args.trust_remote_code,
         processes=args.processes,

@@ -32,6 +32,7 @@ from tunedesk.core.confine import check_relative, check_run_folder
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import read_events
+from tunedesk.core.settings_file import read_settings_file
 
 CONFIG_VERSION = 1
 _FIELD_TYPES = {"model": str, "data": str, "device": str, "name": str, "data_sha256": str, "notes": str}
@@ -65,68 +66,53 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "config.json") -> RunConfig:
-        if not isinstance(data, dict):
-            raise TuneDeskError(
-                "The run's config is not a JSON object.",
-                hint="Recreate the run.",
-                kind="bad_config",
-                where={"file": source},
-            )
-        missing = [k for k in ("model", "data") if not data.get(k)]
-        if missing:
-            raise TuneDeskError(
-                f"The run's config has no {' or '.join(missing)}.",
-                hint="Recreate the run with `tunedesk train --model M --data F`.",
-                kind="bad_config",
-                where={"file": source, "field": missing[0]},
-            )
-        version = data.get("version", CONFIG_VERSION)
-        if version != CONFIG_VERSION:
-            raise TuneDeskError(
-                f"The run's config has version {version}; this TuneDesk reads version {CONFIG_VERSION}.",
-                hint="Open it with the TuneDesk version that created it.",
-                kind="bad_config",
-                where={"file": source, "field": "version"},
-            )
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise TuneDeskError(
-                f"The run's config has unknown field(s): {', '.join(unknown)}.",
-                hint="Remove them from config.json.",
-                kind="bad_config",
-                where={"file": source, "field": unknown[0]},
-            )
-        for name, kind in _FIELD_TYPES.items():
-            if name in data and not isinstance(data[name], kind):
-                raise TuneDeskError(
-                    f"'{name}' in the run's config must be {_TYPE_WORDS[kind]}, not {repr(data[name])[:80]}.",
-                    hint="Fix config.json, or recreate the run.",
-                    kind="bad_config",
-                    where={"file": source, "field": name},
-                )
-        preset_data = data.get("preset") or {}
-        if not isinstance(preset_data, dict):
-            raise TuneDeskError(
-                "'preset' in the config must be an object.",
-                hint='Write it as {"field": value, ...}, or remove it to use the defaults.',
-                kind="bad_config",
-                where={"file": source, "field": "preset"},
-            )
+        problem = _config_problem(data, {f.name for f in dataclasses.fields(cls)})
+        if problem:
+            message, hint, name = problem
+            where = {"file": source, "field": name} if name else {"file": source}
+            raise TuneDeskError(message, hint=hint, kind="bad_config", where=where)
         kwargs = {k: v for k, v in data.items() if k != "preset"}
-        processes = kwargs.get("processes", 1)
-        if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
-            raise TuneDeskError(
-                f"'processes' in the run's config must be a whole number of at least 1, not {processes!r}.",
-                hint="Set it to 1 (one process) or the number of processes to train with.",
-                kind="bad_config",
-                where={"file": source, "field": "processes"},
-            )
-        return cls(preset=Preset.from_dict(preset_data, source=f"{source}: preset"), **kwargs)
+        return cls(preset=Preset.from_dict(data.get("preset") or {}, source=f"{source}: preset"), **kwargs)
 
     def digest(self) -> str:
         blob = json.dumps(self.to_dict(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _config_problem(data: Any, known: set[str]) -> tuple[str, str, str] | None:
+    """The first thing wrong in a run's config.json as (message, hint, field), or None: read in this order, so
+    the message names the most basic problem first."""
+    if not isinstance(data, dict):
+        return "The run's config is not a JSON object.", "Recreate the run.", ""
+    missing = [k for k in ("model", "data") if not data.get(k)]
+    if missing:
+        hint = "Recreate the run with `tunedesk train --model M --data F`."
+        return f"The run's config has no {' or '.join(missing)}.", hint, missing[0]
+    version = data.get("version", CONFIG_VERSION)
+    if version != CONFIG_VERSION:
+        message = f"The run's config has version {version}; this TuneDesk reads version {CONFIG_VERSION}."
+        return message, "Open it with the TuneDesk version that created it.", "version"
+    unknown = sorted(set(data) - known)
+    if unknown:
+        return (
+            f"The run's config has unknown field(s): {', '.join(unknown)}.",
+            "Remove them from config.json.",
+            unknown[0],
+        )
+    for name, kind in _FIELD_TYPES.items():
+        if name in data and not isinstance(data[name], kind):
+            message = (
+                f"'{name}' in the run's config must be {_TYPE_WORDS[kind]}, not {repr(data[name])[:80]}."
+            )
+            return message, "Fix config.json, or recreate the run.", name
+    if not isinstance(data.get("preset") or {}, dict):
+        hint = 'Write it as {"field": value, ...}, or remove it to use the defaults.'
+        return "'preset' in the config must be an object.", hint, "preset"
+    processes = data.get("processes", 1)
+    if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
+        message = f"'processes' in the run's config must be a whole number of at least 1, not {processes!r}."
+        return message, "Set it to 1 (one process) or the number of processes to train with.", "processes"
+    return None
 
 
 class _InRun:
@@ -166,8 +152,14 @@ def new_run_id(name: str = "") -> str:
 
 
 def create_run(config: RunConfig, out: str | Path | None = None) -> RunLayout:
-    """Make a run folder and write its config.json (atomically). `out` defaults to a new folder under runs_dir()."""
+    """Make a run folder and write its config.json (atomically). `out` defaults to a new folder under runs_dir().
+
+    The data's digest is taken here when the config has none, so every run records which data it learned from.
+    """
     from tunedesk.core.paths import runs_dir
+
+    if not config.data_sha256 and Path(config.data).exists():
+        config = dataclasses.replace(config, data_sha256=file_sha256(config.data))
 
     root = Path(out) if out else runs_dir() / new_run_id(config.name or Path(config.data).stem)
     if root.exists() and any(root.iterdir()):
@@ -185,22 +177,11 @@ def create_run(config: RunConfig, out: str | Path | None = None) -> RunLayout:
 
 def load_config(run_dir: str | Path) -> RunConfig:
     layout = RunLayout(Path(run_dir))
-    try:
-        data = json.loads(layout.config.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TuneDeskError(
-            f"{layout.config} does not exist: {run_dir} is not a TuneDesk run folder.",
-            hint="Pick a folder listed by `tunedesk runs`.",
-            kind="bad_config",
-            where={"file": str(layout.config)},
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TuneDeskError(
-            f"{layout.config} is not valid JSON ({exc}).",
-            hint="Fix or recreate the run's config.json.",
-            kind="bad_config",
-            where={"file": str(layout.config)},
-        ) from None
+    missing = f"{layout.config} does not exist: {run_dir} is not a TuneDesk run folder."
+    not_a_run = (missing, "Pick a folder listed by `tunedesk runs`.")
+    data = read_settings_file(
+        layout.config, "JSON", "bad_config", not_a_run, "Fix or recreate the run's config.json."
+    )
     config = RunConfig.from_dict(data, source=str(layout.config))
     check_run_folder(layout.root)  # a run folder from elsewhere: nothing it holds may lead out of it
     check_relative(layout.root, config.data, "data")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.settings_file import read_settings_file
 
 METHODS = ("lora", "qlora", "dora", "full", "ia3", "prefix")
 SCHEDULES = ("wsd", "cosine", "linear", "constant")
@@ -282,19 +282,10 @@ def parse_set_args(items: list[str]) -> dict[str, str]:
 
 def load_preset_file(path: str | Path) -> Preset:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TuneDeskError(
-            f"Preset file {path} does not exist.", hint="Check the path.", kind="bad_setting"
-        ) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise TuneDeskError(
-            f"Preset file {path} is not valid TOML: {exc}.",
-            hint="Fix the file, or start from one in resources/presets/.",
-            kind="bad_setting",
-            where={"file": str(path)},
-        ) from None
+    missing = (f"Preset file {path} does not exist.", "Check the path.")
+    data = read_settings_file(
+        path, "TOML", "bad_setting", missing, "Fix the file, or start from one in resources/presets/."
+    )
     data.pop("description", None)
     return Preset.from_dict(data, source=str(path))
 

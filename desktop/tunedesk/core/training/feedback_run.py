@@ -18,7 +18,7 @@ from tunedesk.core.chat.feedback import feedback_path
 from tunedesk.core.data.split import MIN_ROWS_FOR_VAL
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset, load_preset_file, shipped_presets_dir
-from tunedesk.core.runs import RunConfig, RunLayout, create_run, file_sha256, load_config
+from tunedesk.core.runs import RunConfig, RunLayout, create_run, load_config
 from tunedesk.core.training.init_adapter import resolve_init_adapter
 
 # Below this many pairs everything would train and nothing be held out (data/split.py): no usual split.
@@ -102,7 +102,6 @@ def feedback_run_config(
         preset=preset,
         device=earlier.device,
         name=f"{earlier.name or run_dir.name} + feedback",
-        data_sha256=file_sha256(pairs_file),
         allow_pickle=earlier.allow_pickle,
         trust_remote_code=earlier.trust_remote_code,
     )

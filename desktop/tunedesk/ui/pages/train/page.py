@@ -15,18 +15,10 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from tunedesk.core import runs
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.protocol import read_events
-from tunedesk.core.runs import (
-    RunConfig,
-    RunLayout,
-    create_run,
-    file_sha256,
-    load_config,
-    summarize_run,
-    worker_alive,
-)
 from tunedesk.core.training.launcher import train_command
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.train.run_monitor import RunMonitor
@@ -137,15 +129,14 @@ class TrainPage(QWidget):
             )
             return False
         try:
-            config = RunConfig(
+            config = runs.RunConfig(
                 model=self.state.model_ref,
                 data=self.state.data_path,
                 preset=self.form.preset(),
                 device=self.settings.advised_device,
-                data_sha256=file_sha256(self.state.data_path),
                 processes=self.settings.processes.processes(),
             )
-            layout = create_run(config)
+            layout = runs.create_run(config)
         except TuneDeskError as err:
             self.banner.show_error(err.message, err.hint)
             return False
@@ -159,12 +150,12 @@ class TrainPage(QWidget):
         """Continue a stopped run from its last checkpoint (the worker resumes a run that has checkpoints)."""
         if self.worker.is_running():
             return
-        self._begin(Path(run_dir), history=read_events(RunLayout(Path(run_dir)).events))
+        self._begin(Path(run_dir), history=read_events(runs.RunLayout(Path(run_dir)).events))
 
     def _begin(self, root: Path, history: list[dict[str, Any]]) -> None:
         try:  # several processes: accelerate's launcher (core/training/launcher.py); one: the plain worker
-            config = load_config(root)
-            command = train_command(RunLayout(root), config) if config.processes > 1 else None
+            config = runs.load_config(root)
+            command = train_command(runs.RunLayout(root), config) if config.processes > 1 else None
         except TuneDeskError as err:
             self.banner.show_error(err.message, err.hint)
             return
@@ -202,14 +193,14 @@ class TrainPage(QWidget):
 
     def load_run(self, run_dir: str) -> None:
         """Show a run: its settings, curves, samples and log; follow it live if its worker still runs."""
-        layout = RunLayout(Path(run_dir))
+        layout = runs.RunLayout(Path(run_dir))
         try:
-            config = load_config(layout.root)
+            config = runs.load_config(layout.root)
         except TuneDeskError as err:
             self.banner.show_error(err.message, err.hint)
             return
         self.settings.adopt_run(config)
-        if worker_alive(layout):
+        if runs.worker_alive(layout):
             self._show_run(layout.root, [])
             self._started_at = time.monotonic()
             self._set_running(True)
@@ -218,7 +209,7 @@ class TrainPage(QWidget):
             return
         self._show_run(layout.root, read_events(layout.events))
         self._set_running(False)  # offers the export when the run has an adapter
-        summary = summarize_run(layout.root)
+        summary = runs.summarize_run(layout.root)
         self.stats.set_state(run_status.sentence(summary.status))
         if summary.resumable and summary.status != "new":
             self.banner.show_info(
@@ -289,7 +280,7 @@ class TrainPage(QWidget):
         self.settings.set_training(running)
 
     def _exportable(self) -> bool:
-        summary = summarize_run(self._run_dir) if self._run_dir else None
+        summary = runs.summarize_run(self._run_dir) if self._run_dir else None
         return summary is not None and (summary.has_adapter or run_status.is_success(summary.status))
 
     def export_run(self) -> None:
