@@ -56,7 +56,7 @@ def feedback_readiness(model_file: str | Path) -> FeedbackReadiness:
     elif pairs < MIN_FEEDBACK_PAIRS:
         reason = (
             f"Training on your feedback needs {MIN_FEEDBACK_PAIRS} preference pairs, {pairs} so far: "
-            "rate more answers 👍 / 👎, or write better ones."
+            "rate more answers (Good answer / Poor answer), or write better ones."
         )
     else:
         try:

@@ -32,8 +32,9 @@ class FeedbackBar(QWidget):
         self.file: FeedbackFile | None = None
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.up = QPushButton("👍")
-        self.down = QPushButton("👎")
+        # Words, not emoji: many Linux desktops have no emoji font and showed two empty boxes.
+        self.up = QPushButton("Good answer")
+        self.down = QPushButton("Poor answer")
         self.better = QPushButton("Write a better answer…")
         for button, tip in (
             (self.up, "A good answer: kept as the preferred one against answers you rate down"),

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QHBoxLayout,
+    QScrollArea,
     QWidget,
 )
 
@@ -101,7 +103,12 @@ class ChatPage(QWidget):
         self.model_bar.compare_box.toggled.connect(self.set_compare)
         root.addWidget(self.model_bar)
         self.answer_settings = AnswerSettings()
-        root.addWidget(side_by_side(self._panes(), self.answer_settings, stretch=(3, 1), sizes=[900, 300]), 1)
+        # Scrolls on its own on a short screen, instead of squeezing its explanations into each other.
+        settings = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        settings.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        settings.setWidget(self.answer_settings)
+        settings.setMinimumWidth(self.answer_settings.minimumWidth() + 16)
+        root.addWidget(side_by_side(self._panes(), settings, stretch=(3, 1), sizes=[900, 300]), 1)
         self.message_box = MessageBox()
         self.message_box.send_requested.connect(self.send)
         self.message_box.stop_button.clicked.connect(self.stop)

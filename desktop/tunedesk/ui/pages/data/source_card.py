@@ -32,12 +32,16 @@ class SourceCard(Card):
         self.format_label.setStyleSheet(BADGE_STYLE)
         row.addWidget(self.file_label, 1)
         row.addWidget(self.format_label)
+        self.body.addLayout(row)
+        # The buttons on a row of their own: beside the file they pushed the page wider than a 1024 px screen.
+        buttons = QHBoxLayout()
         self.open_file_button = QPushButton("Open file…")
         self.open_folder_button = QPushButton("Open folder of notes…")
         self.sample_button = QPushButton("Use sample data")
         for button in (self.open_file_button, self.open_folder_button, self.sample_button):
-            row.addWidget(button)
-        self.body.addLayout(row)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.body.addLayout(buttons)
         self.body.addWidget(
             help_label(
                 "Or drop a file here: JSONL, JSON, CSV, TXT or Parquet, or a folder of .txt/.md notes."

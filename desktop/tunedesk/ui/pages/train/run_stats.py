@@ -45,7 +45,7 @@ class RunStats(QWidget):
         self.progress.setFixedHeight(8)
         layout.addWidget(self.progress)
         grid = QGridLayout()
-        grid.setHorizontalSpacing(24)
+        grid.setHorizontalSpacing(16)  # 24 pushed the page wider than a 1024 px screen
         grid.setVerticalSpacing(0)
         self.values: dict[str, QLabel] = {}
         for col, (key, title) in enumerate(METRICS):
