@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.gui
-HEAVY = ("torch", "transformers", "llama_cpp", "peft", "accelerate", "datasets")
+# gguf-py too: naming a GGUF file's quantization once imported it (and numpy) into the GUI.
+HEAVY = ("torch", "transformers", "llama_cpp", "peft", "accelerate", "datasets", "gguf")
 
 # Starts the real app entry point (`tunedesk` without arguments ends here) and lets its event loop run for a
 # few seconds, so the pages' start-up work (threads, subprocesses) happens too; then lists heavy modules.

@@ -70,3 +70,15 @@ def test_a_truncated_header_is_a_value_error(tmp_path: Path) -> None:
         path.write_bytes(f.read(300_000))  # inside the vocabulary
     with pytest.raises(ValueError, match="truncated"):
         read_gguf_header(path)
+
+
+def test_file_type_names_are_gguf_pys_own() -> None:
+    """The table the GUI names quantizations from (no gguf-py at start-up) agrees with gguf-py's enum."""
+    from tunedesk.core.models.gguf_header import FILE_TYPES, file_type_name
+
+    theirs = {m.value: m.name.removeprefix("MOSTLY_").lower() for m in gguf.LlamaFileType}
+    assert {value: theirs.get(value) for value in FILE_TYPES} == FILE_TYPES
+    assert set(range(33)) - {4, 5, 6} <= set(FILE_TYPES)  # 4-6 were removed from llama.cpp long ago
+    assert (
+        file_type_name(3) == "q4_1" and file_type_name(None) == "" and file_type_name(999) == "file type 999"
+    )

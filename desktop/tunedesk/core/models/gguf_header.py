@@ -14,6 +14,24 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 MAGIC = b"GGUF"
+# general.file_type -> llama.cpp's name (gguf-py's LlamaFileType without MOSTLY_): a table rather than importing
+# gguf-py (and numpy) into the GUI at start-up to name one number. tests/unit/test_gguf_header.py checks it.
+FILE_TYPES = {
+    0: "all_f32", 1: "f16", 2: "q4_0", 3: "q4_1", 7: "q8_0", 8: "q5_0", 9: "q5_1", 10: "q2_k", 11: "q3_k_s",
+    12: "q3_k_m", 13: "q3_k_l", 14: "q4_k_s", 15: "q4_k_m", 16: "q5_k_s", 17: "q5_k_m", 18: "q6_k",
+    19: "iq2_xxs", 20: "iq2_xs", 21: "q2_k_s", 22: "iq3_xs", 23: "iq3_xxs", 24: "iq1_s", 25: "iq4_nl",
+    26: "iq3_s", 27: "iq3_m", 28: "iq2_s", 29: "iq2_m", 30: "iq4_xs", 31: "iq1_m", 32: "bf16", 36: "tq1_0",
+    37: "tq2_0",
+}  # fmt: skip
+
+
+def file_type_name(file_type: Any) -> str:
+    """'q4_1' for general.file_type 3; "" when the file says nothing."""
+    if file_type is None:
+        return ""
+    return FILE_TYPES.get(int(file_type), f"file type {file_type}")
+
+
 # GGUF value types -> struct format (little-endian); 8 is a string, 9 an array.
 _SCALARS = {
     0: "<B",

@@ -15,7 +15,7 @@ from typing import Any
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.models.exportability import export_check
-from tunedesk.core.models.gguf_header import LongArray, read_gguf_header
+from tunedesk.core.models.gguf_header import LongArray, file_type_name, read_gguf_header
 from tunedesk.core.models.source import ModelSource, weight_files
 
 # GGUF's general.architecture -> (transformers model_type, architecture class): the architectures whose GGUF
@@ -205,7 +205,7 @@ def gguf_info(source: ModelSource) -> ModelInfo:
     hidden = int(field(f"{arch}.embedding_length", 0) or 0)
     tokens = field("tokenizer.ggml.tokens")
     n_tokens = tokens.count if isinstance(tokens, LongArray) else len(tokens or [])
-    dtype = _gguf_file_type(field("general.file_type"))
+    dtype = file_type_name(field("general.file_type"))
     kv = field(f"{arch}.attention.head_count_kv", heads)
     info = ModelInfo(
         name=source.name,
@@ -240,18 +240,6 @@ def gguf_info(source: ModelSource) -> ModelInfo:
             ),
         )
     return info
-
-
-def _gguf_file_type(file_type: Any) -> str:
-    """'q4_1' for general.file_type 3, in llama.cpp's own names."""
-    if file_type is None:
-        return ""
-    import gguf
-
-    try:
-        return gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_").lower()
-    except ValueError:
-        return f"file type {file_type}"
 
 
 def model_info(source: ModelSource) -> ModelInfo:
