@@ -247,14 +247,14 @@ def test_a_finished_run_says_what_it_did_to_general_ability(qtbot):
     monitor = RunMonitor()
     qtbot.addWidget(monitor)
     monitor.add_event({"event": "started", "total_steps": 2})
-    assert not monitor.forgetting.isVisibleTo(monitor)
+    assert not monitor.outcome_notes.isVisibleTo(monitor)
     forgetting = {"general_loss_base": 1.0, "general_loss_tuned": 1.1, "prompts": 24, "seconds": 1.0}
     monitor.add_event({"event": "finished", "status": "completed", "steps": 2, "forgetting": forgetting})
-    assert monitor.forgetting.isVisibleTo(monitor)
-    assert monitor.forgetting.text().startswith("General ability: slightly lower than the base model")
-    assert "general_data_fraction" in monitor.forgetting.text()
+    assert monitor.outcome_notes.isVisibleTo(monitor)
+    assert monitor.outcome_notes.text().startswith("General ability: slightly lower than the base model")
+    assert "general_data_fraction" in monitor.outcome_notes.text()
     monitor.clear_run()
-    assert not monitor.forgetting.isVisibleTo(monitor)
+    assert not monitor.outcome_notes.isVisibleTo(monitor)
 
 
 def test_a_run_that_stopped_itself_says_why(qtbot):
@@ -264,7 +264,7 @@ def test_a_run_that_stopped_itself_says_why(qtbot):
     qtbot.addWidget(monitor)
     reason = "Stopped early: validation loss did not improve over the last 3 checks (best 0.5)."
     monitor.add_event({"event": "finished", "status": "early_stopped", "steps": 9, "stop_reason": reason})
-    assert monitor.forgetting.isVisibleTo(monitor) and monitor.forgetting.text() == reason
+    assert monitor.outcome_notes.isVisibleTo(monitor) and monitor.outcome_notes.text() == reason
 
 
 def test_processes_are_offered_only_with_several_gpus(qtbot, page):

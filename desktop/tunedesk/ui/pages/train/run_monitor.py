@@ -71,11 +71,12 @@ class RunMonitor(QSplitter):
         next_row.addStretch(1)
         next_row.addWidget(self.export_button)
         card.body.addLayout(next_row)
-        # After a run: its forgetting measure in words (core/report/verdict.py), with the remedy when it dropped.
-        self.forgetting = QLabel("")
-        self.forgetting.setWordWrap(True)
-        self.forgetting.setVisible(False)
-        card.body.addWidget(self.forgetting)
+        # After a run: why it stopped early, if it did, and its forgetting measure in words
+        # (core/report/verdict.py) with the remedy when general ability dropped.
+        self.outcome_notes = QLabel("")
+        self.outcome_notes.setWordWrap(True)
+        self.outcome_notes.setVisible(False)
+        card.body.addWidget(self.outcome_notes)
         return card
 
     def _details_card(self) -> Card:
@@ -111,8 +112,8 @@ class RunMonitor(QSplitter):
         self.samples.clear_samples()
         self.log.clear()
         self.stats.reset()
-        self.forgetting.clear()
-        self.forgetting.setVisible(False)
+        self.outcome_notes.clear()
+        self.outcome_notes.setVisible(False)
 
     def add_event(self, ev: dict[str, Any]) -> None:
         """One protocol event: the curves, stats and samples take what they need; the state line and the log
@@ -144,8 +145,8 @@ class RunMonitor(QSplitter):
             verdict = forgetting_verdict(ev.get("forgetting"), None)
             if verdict is not None:
                 notes.append(verdict.text + (f" {verdict.remedy}" if verdict.remedy else ""))
-            self.forgetting.setText("\n".join(notes))
-            self.forgetting.setVisible(bool(notes))
+            self.outcome_notes.setText("\n".join(notes))
+            self.outcome_notes.setVisible(bool(notes))
 
     def show_status(self, status: str) -> None:
         """A run's end status (completed, cancelled, ...) in words on the state line."""
