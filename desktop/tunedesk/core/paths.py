@@ -71,8 +71,8 @@ def resources_dir() -> Path:
     candidate = here.parents[3] / "resources"
     if candidate.is_dir():
         return candidate
-    # Wheel install: resources are shipped as package data next to the package.
-    return here.parents[1] / "resources"
+    # Wheel install (`pip install .`): pyproject's data-files put them under the environment's prefix.
+    return Path(sys.prefix) / "share" / "tunedesk" / "resources"
 
 
 def sample_dataset() -> Path:
