@@ -149,15 +149,20 @@ def weight_files(folder: Path) -> tuple[list[Path], list[Path]]:
     return safe, pickled
 
 
+def _refused(folder: Path, kind: str, message: str, hint: str) -> TuneDeskError:
+    """Why the model folder cannot be used, pointing at the folder."""
+    return TuneDeskError(message, hint=hint, kind=kind, where={"folder": str(folder)})
+
+
 def check_folder(folder: Path, *, allow_pickle: bool, trust_remote_code: bool) -> None:
     """Refuse a folder that is not a model, that only has pickle weights, or that needs remote code."""
     config_path = folder / "config.json"
     if not config_path.is_file():
-        raise TuneDeskError(
+        raise _refused(
+            folder,
+            "missing_model",
             f"{folder} is not a Hugging Face model folder: it has no config.json.",
-            hint="Point --model at the folder that holds config.json, *.safetensors and the tokenizer files.",
-            kind="missing_model",
-            where={"folder": str(folder)},
+            "Point --model at the folder that holds config.json, *.safetensors and the tokenizer files.",
         )
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -167,36 +172,36 @@ def check_folder(folder: Path, *, allow_pickle: bool, trust_remote_code: bool) -
         ) from None
     safe, pickled = weight_files(folder)
     if not safe and not pickled:
-        raise TuneDeskError(
+        raise _refused(
+            folder,
+            "missing_model",
             f"{folder} has a config.json but no weight files (*.safetensors).",
-            hint="Copy the model's *.safetensors files into the folder too.",
-            kind="missing_model",
-            where={"folder": str(folder)},
+            "Copy the model's *.safetensors files into the folder too.",
         )
     if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        raise TuneDeskError(
+        raise _refused(
+            folder,
+            "missing_model",
             f"{folder} has weights but no tokenizer files ({', '.join(TOKENIZER_FILES[:2])}...).",
-            hint="Copy the tokenizer files that came with the model into the folder too.",
-            kind="missing_model",
-            where={"folder": str(folder)},
+            "Copy the tokenizer files that came with the model into the folder too.",
         )
     if not safe and not allow_pickle:
-        raise TuneDeskError(
+        raise _refused(
+            folder,
+            "unsafe_model",
             f"{folder} only has pickle weights ({', '.join(p.name for p in pickled[:3])}). Loading a pickle "
             "runs any code hidden in it, so TuneDesk refuses it by default.",
-            hint="Use a copy of the model in safetensors format, or, if you trust its source completely, "
+            "Use a copy of the model in safetensors format, or, if you trust its source completely, "
             "allow pickle explicitly (--allow-pickle).",
-            kind="unsafe_model",
-            where={"folder": str(folder)},
         )
     if config.get("auto_map") and not trust_remote_code:
-        raise TuneDeskError(
+        raise _refused(
+            folder,
+            "unsafe_model",
             f"{folder} needs its own Python code to load (its config.json has 'auto_map'). TuneDesk does "
             "not run code that comes with a model unless you say so.",
-            hint="Pick a model that transformers supports natively, or, if you trust its source completely, "
+            "Pick a model that transformers supports natively, or, if you trust its source completely, "
             "pass --trust-remote-code.",
-            kind="unsafe_model",
-            where={"folder": str(folder)},
         )
 
 
