@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QMargins, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QWidget
 
 REF_ROLE = Qt.ItemDataRole.UserRole
@@ -91,11 +91,21 @@ class ModelList(QListWidget):
         label.setText(html)
         item.setToolTip(source["path"])
         item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{source['name']} ({kind}): {line}")
-        item.setSizeHint(label.sizeHint())
         self._fit_height()
 
+    def event(self, event: QEvent) -> bool:
+        # A row's height follows its label's fonts, which the theme sets when the list is shown or restyled: a
+        # height taken before that cut the row's second line short.
+        if event.type() in (QEvent.Type.Show, QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            QTimer.singleShot(0, self, self._fit_height)  # dropped if the list is deleted first
+        return super().event(event)
+
     def _fit_height(self) -> None:
-        """As tall as its rows (up to five, then it scrolls): no empty box under a short list."""
+        """Each row as tall as its label; the list as tall as its rows (up to five, then it scrolls)."""
+        for i in range(self.count()):
+            label = self.itemWidget(self.item(i))
+            if label is not None:  # + the 1 px item border of style.py on each side
+                self.item(i).setSizeHint(label.sizeHint().grownBy(QMargins(1, 1, 1, 1)))
         rows = [self.item(i).sizeHint().height() for i in range(min(self.count(), VISIBLE_ROWS))]
         self.setFixedHeight(max(60, sum(rows) + 2 * self.spacing() * len(rows) + 8))
 

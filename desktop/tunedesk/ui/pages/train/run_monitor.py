@@ -19,6 +19,7 @@ from tunedesk.ui.pages.train.samples_view import SamplesView
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.curves import TrainingCurves
+from tunedesk.ui.widgets.hold_height import hold_height
 
 START_TIP = "Start a new run with these settings (F5)"
 
@@ -61,6 +62,7 @@ class RunMonitor(QSplitter):
         buttons.addStretch(1)
         card.body.addLayout(buttons)
         self.stats = RunStats()
+        hold_height(self.stats)
         card.body.addWidget(self.stats)
         # The way on once the run has an adapter: the Export page, with this run chosen. A row of its own, so
         # the controls' row stays narrow enough for a small screen.
@@ -77,6 +79,9 @@ class RunMonitor(QSplitter):
         self.outcome_notes.setWordWrap(True)
         self.outcome_notes.setVisible(False)
         card.body.addWidget(self.outcome_notes)
+        hold_height(
+            card
+        )  # those notes wrap on a small screen: the card grows rather than squeezing the stats
         return card
 
     def _details_card(self) -> Card:
