@@ -127,3 +127,44 @@ def test_only_the_checkpoints_the_run_has_are_offered(qtbot, page: ExportPage, r
     (run_dir / "adapter" / "adapter_config.json").write_text("{}")
     page.refresh_runs()
     assert page.final_radio.isChecked() and not page.best_radio.isEnabled()
+
+
+def test_a_run_exported_earlier_shows_its_file_when_chosen_again(qtbot, tmp_path: Path) -> None:
+    """After a restart the Export page shows the run's finished GGUF (from the export's own events.jsonl), and
+    a run never exported, or whose file is gone, shows nothing."""
+    from tunedesk.core.protocol import EventWriter
+
+    done = create_run(RunConfig(model="starter", data="notes.jsonl", preset=Preset()), tmp_path / "done").root
+    fresh = create_run(
+        RunConfig(model="starter", data="notes.jsonl", preset=Preset()), tmp_path / "fresh"
+    ).root
+    out = done / "export"
+    out.mkdir()
+    gguf, modelfile = out / "done-q8_0.gguf", out / "Modelfile"
+    gguf.write_bytes(b"GGUF")
+    modelfile.write_text("FROM ./done-q8_0.gguf\n")
+    writer = EventWriter(stream=None, log_path=out / "events.jsonl")
+    writer.emit("stage", stage="merge", status="done", message="merged")
+    checks = {"passed": True, "chat_template": True, "stops_at_end_of_turn": True, "token_agreement": 0.97}
+    writer.emit("stage", stage="verify", status="done", message="verified", detail=checks)
+    writer.emit(
+        "finished",
+        status="completed",
+        gguf_path=str(gguf),
+        modelfile_path=str(modelfile),
+        verification=checks,
+    )
+    state = AppState()
+    state.set_run_dir(str(done))
+    page = ExportPage(state)
+    qtbot.addWidget(page)
+    assert "done-q8_0.gguf" in page.result_card.gguf_label.text()
+    assert page.chat_button.isEnabled() and "FROM ./done-q8_0.gguf" in page.modelfile.toPlainText()
+    assert page.progress.value() == page.progress.maximum()
+    page.chat_button.click()
+    assert state.gguf_path == str(gguf)
+    state.set_run_dir(str(fresh))
+    assert page.result_card.gguf_label.text() == "Nothing exported yet." and not page.chat_button.isEnabled()
+    gguf.unlink()
+    state.set_run_dir(str(done))
+    assert page.result_card.gguf_label.text() == "Nothing exported yet."

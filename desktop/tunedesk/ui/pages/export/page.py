@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.export.earlier import earlier_export
 from tunedesk.core.launch import worker_command
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.background import BackgroundTasks
@@ -126,7 +127,7 @@ class ExportPage(QWidget):
         self.progress_card = ExportProgress()
         self.result_card = ExportResult()
         self.result_card.open_button.clicked.connect(self.open_folder)
-        self.result_card.chat_button.clicked.connect(lambda: self.state.go_to("chat"))
+        self.result_card.chat_button.clicked.connect(self._chat_with_result)
         self.result_card.copy_button.clicked.connect(self.copy_modelfile)
         bottom.addWidget(self.progress_card, 1)
         bottom.addWidget(self.result_card, 1)
@@ -181,9 +182,31 @@ class ExportPage(QWidget):
         if self.run_dir == self._recommended_for:
             return  # same run as before: keep the user's choice
         self._recommended_for = run_dir = self.run_dir
+        self._show_earlier_export()
         # A new run gets its own recommendation.
         self.quant_picker.clear_choice("Working out the best size for this model…" if run_dir else "")
         self.recommender.run("recommend", lambda: _recommended_quant(run_dir))
+
+    def _show_earlier_export(self) -> None:
+        """The chosen run's last finished export, if its file is still there; otherwise a clean slate."""
+        if self.proc.is_running():
+            return
+        self.result = dict(earlier_export(self.run_dir) or {}) if self.run_dir else {}
+        self.progress_card.reset()
+        if not self.result:
+            self.result_card.clear()
+            return
+        self.progress_card.complete()
+        if isinstance(self.result.get("verification"), dict):
+            self.progress_card.show_checks(self.result["verification"])
+        self.result_card.show_result(
+            str(self.result["gguf_path"]), str(self.result.get("modelfile_path") or "")
+        )
+
+    def _chat_with_result(self) -> None:
+        if self.result.get("gguf_path"):
+            self.state.set_gguf_path(str(self.result["gguf_path"]))
+        self.state.go_to("chat")
 
     @Slot(str, object)
     def _on_recommendation(self, _name: str, answer: tuple[str, str, str]) -> None:
@@ -257,7 +280,7 @@ class ExportPage(QWidget):
 
     @Slot()
     def open_folder(self) -> None:
-        gguf = self.state.gguf_path
+        gguf = str(self.result.get("gguf_path") or self.state.gguf_path or "")
         if gguf:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(gguf).parent)))
 

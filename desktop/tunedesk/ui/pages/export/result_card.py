@@ -49,6 +49,11 @@ class ExportResult(Card):
         for b in self.buttons():
             b.setEnabled(False)
 
+    def clear(self) -> None:
+        self.gguf_label.setText("Nothing exported yet.")
+        self.modelfile.clear()
+        self.disable_actions()
+
     def show_result(self, gguf: str, modelfile: str) -> None:
         """An export's result: the GGUF path ("" when the worker named none) and the Modelfile's file path."""
         text = ""
