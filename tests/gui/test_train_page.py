@@ -128,6 +128,21 @@ def test_start_and_cancel_through_the_buttons(qtbot, page, monkeypatch):
     assert page.stats.state_label.text().startswith("Stopped")
 
 
+def test_the_laptop_settings_are_in_view_and_reach_the_preset(qtbot, page):
+    """Keep awake and pause on battery (the worker obeys them: tests/unit/test_training_power.py feeds it
+    battery readings) sit with the main settings, not under Advanced."""
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=60000)
+    awake, battery = page.form.rows["prevent_sleep"], page.form.rows["pause_on_battery_below"]
+    assert awake.parent() is not page.form.advanced and battery.parent() is not page.form.advanced
+    assert awake.label.text() == "Keep the computer awake" and "sleep" in awake.help.text()
+    awake.set_value(False)
+    awake.changed.emit()
+    battery.set_value(35)
+    battery.changed.emit()
+    preset = page.form.preset()
+    assert preset.prevent_sleep is False and preset.pause_on_battery_below == 35
+
+
 def test_invalid_setting_is_shown_on_its_row_and_blocks_start(qtbot, page):
     qtbot.waitUntil(page.start_button.isEnabled, timeout=60000)
     row = page.form.rows["learning_rate"]

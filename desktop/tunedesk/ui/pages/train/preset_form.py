@@ -26,6 +26,9 @@ MAIN_FIELDS = (
     "epochs",
     "seq_len",
     "early_stopping_patience",
+    # On a laptop: a run left overnight neither sleeps nor drains the battery flat.
+    "prevent_sleep",
+    "pause_on_battery_below",
 )
 HIDDEN_FIELDS = ("name",)  # shown as the preset's title instead
 LABELS = {
@@ -40,6 +43,8 @@ LABELS = {
     "grad_accum": "Gradient accumulation",
     "val_fraction": "Validation share",
     "general_data_fraction": "General data share",
+    "prevent_sleep": "Keep the computer awake",
+    "pause_on_battery_below": "Pause on battery below (%)",
 }
 
 
