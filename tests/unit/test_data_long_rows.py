@@ -62,3 +62,21 @@ def test_cli_names_the_line_and_what_to_do(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "line 3: about 750,001 tokens" in proc.stdout and "[too_long, kept]" in proc.stdout
     assert "Split it into shorter rows or remove it" in proc.stdout
+
+
+def test_other_scripts_count_more_tokens_per_character() -> None:
+    """Chinese, Japanese and Korean take about two tokens a character in the starter's tokenizer, Russian
+    about 0.8 a character: the estimate stays below those counts (it must never flag a row that fits) but far above a
+    Latin-script guess, so a long CJK row is flagged without --model."""
+    from tunedesk.core.data.records import Record
+    from tunedesk.core.data.row_length import estimated_tokens, far_too_long
+
+    zh = "我们的客户支持团队每天处理数百张工单。请总结以下工单并给出紧急程度和下一步行动。"  # 41 chars
+    ko = "저희 고객 지원팀은 매일 수백 건의 티켓을 처리합니다."
+    ru = "Наша служба поддержки ежедневно обрабатывает сотни заявок."
+    assert estimated_tokens(zh) == len(zh)  # at least a token per character
+    assert estimated_tokens(ko) >= 0.8 * len(ko)  # Hangul syllables count, the spaces are Latin
+    assert 0.4 * len(ru) <= estimated_tokens(ru) <= len(ru)  # its spaces and full stop are Latin
+    assert estimated_tokens("plain English words here") == 6
+    rows = [Record(line=1, kind="chat", messages=[{"role": "user", "content": "总" * 9000}])]
+    assert [p.line for p in far_too_long(rows)] == [1]  # 9,000 characters: over 8,192 tokens
