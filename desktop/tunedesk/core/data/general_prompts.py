@@ -7,12 +7,14 @@ forgetting (core/training/forgetting.py).
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from tunedesk.core.data.own_jsonl import read_own_jsonl
 from tunedesk.core.data.records import Record
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.paths import resources_dir
@@ -47,31 +49,20 @@ def load_general_prompts(path: Path | None = None) -> list[GeneralPrompt]:
             kind="missing_resource",
             where={"file": str(path)},
         )
-    prompts: list[GeneralPrompt] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            prompt = GeneralPrompt(
-                str(row["id"]), str(row["category"]), str(row["split"]), str(row["prompt"])
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise TuneDeskError(
-                f"{path.name} line {n} is not a general prompt row ({exc}).",
-                hint="Each line needs id, category, split and prompt; regenerate it with make_general_prompts.py.",
-                kind="bad_data",
-                where={"file": str(path), "line": n},
-            ) from None
-        if prompt.split not in SPLITS:
-            raise TuneDeskError(
-                f"{path.name} line {n}: split {prompt.split!r} is not one of {', '.join(SPLITS)}.",
-                hint="Fix the split field, or regenerate the file with make_general_prompts.py.",
-                kind="bad_data",
-                where={"file": str(path), "line": n, "field": "split"},
-            )
-        prompts.append(prompt)
-    return prompts
+    hint = "Each line needs id, category, split and prompt; regenerate the file with make_general_prompts.py."
+    return read_own_jsonl(path, functools.partial(_prompt, path), what="the general prompts file", hint=hint)
+
+
+def _prompt(path: Path, row: dict[str, Any], line: int) -> GeneralPrompt:
+    prompt = GeneralPrompt(str(row["id"]), str(row["category"]), str(row["split"]), str(row["prompt"]))
+    if prompt.split not in SPLITS:
+        raise TuneDeskError(
+            f"{path.name} line {line}: split {prompt.split!r} is not one of {', '.join(SPLITS)}.",
+            hint="Fix the split field, or regenerate the file with make_general_prompts.py.",
+            kind="bad_data",
+            where={"file": str(path), "line": line, "field": "split"},
+        )
+    return prompt
 
 
 def pick_training_prompts(prompts: list[GeneralPrompt], count: int, seed: int) -> list[GeneralPrompt]:

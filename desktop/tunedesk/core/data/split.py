@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tunedesk.core.atomic import write_text_atomic
+from tunedesk.core.data.own_jsonl import read_own_jsonl
 from tunedesk.core.data.records import ROLES, Record
-from tunedesk.core.errors import TuneDeskError
 
 MIN_ROWS_FOR_VAL = 10
 
@@ -70,31 +70,10 @@ def save_records(records: list[Record], path: str | Path) -> Path:
 
 def load_records(path: str | Path) -> list[Record]:
     """Read what save_records wrote. Any damage is an error: these files are TuneDesk's own."""
-    path = Path(path)
-    try:
-        # "\n" only: str.splitlines() also breaks at U+0085, U+2028... which JSON keeps raw inside strings.
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TuneDeskError(
-            f"Cannot read the prepared data {path} ({exc}).",
-            hint="Start a new run: this run's data folder is missing or damaged.",
-            kind="bad_data",
-            where={"file": str(path)},
-        ) from None
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(_record_from_dict(json.loads(line)))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise TuneDeskError(
-                f"The prepared data {path.name} is damaged at line {number} ({exc}).",
-                hint="Start a new run: this run's data folder was edited or cut off.",
-                kind="bad_data",
-                where={"file": str(path), "line": number},
-            ) from None
-    return records
+    hint = "Start a new run: this run's data folder was edited, cut off or is missing."
+    return read_own_jsonl(
+        Path(path), lambda row, _line: _record_from_dict(row), what="the prepared data", hint=hint
+    )
 
 
 def _record_from_dict(d: dict) -> Record:
