@@ -140,23 +140,21 @@ def load_llama(
     import llama_cpp
 
     threads = n_threads or physical_cores()
+    # The prompt is read (batch) and the answer written on the same threads.
+    thread_counts = {"n_threads": threads, "n_threads_batch": threads}
     guard = contextlib.nullcontext() if extra_buffers_allowed() else _model_params_without_extra_buffers()
     try:
         with guard:
             return llama_cpp.Llama(
                 model_path=str(p),
                 n_ctx=n_ctx,
-                n_threads=threads,
-                n_threads_batch=threads,
                 logits_all=logits_all,
                 seed=seed,
                 verbose=False,
+                **thread_counts,
             )
     except (ValueError, RuntimeError, OSError) as exc:
+        hint = "The file may be damaged or made for a newer llama.cpp; export it again, or update TuneDesk."
         raise TuneDeskError(
-            f"llama.cpp could not load {p.name}: {exc}.",
-            hint="The file may be damaged or made for a newer llama.cpp; export it again, or update "
-            "TuneDesk.",
-            kind="bad_model",
-            where={"file": str(p)},
+            f"llama.cpp could not load {p.name}: {exc}.", hint=hint, kind="bad_model", where={"file": str(p)}
         ) from None
