@@ -127,7 +127,7 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--prompts", type=int, default=3)
     args = parser.parse_args()
-    from tunedesk.core.hardware.cpu import physical_cores
+    from tunedesk.core.chat.llama_load import physical_cores
     from tunedesk.core.offline import enforce_offline
 
     enforce_offline()

@@ -40,7 +40,7 @@ QUANTS: dict[str, Quant] = {
         8.5,
         0.03,
         0.93,
-        1.05,
+        1.1,
         "About half the size of f16, practically no quality loss; the safe choice for small models.",
     ),
     "q6_k": Quant(
@@ -52,7 +52,7 @@ QUANTS: dict[str, Quant] = {
         15,
         4.9,
         0.4,
-        0.75,
+        0.70,
         1.5,
         "About a quarter of the size, small quality loss; a good default for 7B models on a laptop.",
     ),
