@@ -61,5 +61,5 @@ def test_train_then_export_then_chat_through_the_widgets(qtbot, stop_workers, ti
     assert answered.args[0]["tokens"] > 0
     assert chat.tuned_pane.messages[0] == ["user", "My invoice is wrong"]
     assert chat.tuned_pane.messages[1][0] == "assistant"
-    assert gguf.name in chat.model_label.text()
+    assert gguf.name in chat.model_label.full_text
     chat.shutdown()

@@ -107,7 +107,7 @@ def test_follows_the_exported_gguf_and_the_runs_base(
     exported.write_bytes(starter_gguf.read_bytes())
     page.state.set_gguf_path(str(exported))
     assert page.tuned_pane.model_path == str(exported)
-    assert exported.name in page.model_label.text()
+    assert exported.name in page.model_label.full_text
     run = create_run(RunConfig(model=str(starter_gguf), data="x.jsonl"), tmp_path / "run")
     page.state.set_run_dir(str(run.root))
     assert page.base_pane.model_path == str(starter_gguf)

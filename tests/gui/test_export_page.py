@@ -158,13 +158,17 @@ def test_a_run_exported_earlier_shows_its_file_when_chosen_again(qtbot, tmp_path
     state.set_run_dir(str(done))
     page = ExportPage(state)
     qtbot.addWidget(page)
-    assert "done-q8_0.gguf" in page.result_card.gguf_label.text()
+    assert "done-q8_0.gguf" in page.result_card.gguf_label.full_text
     assert page.chat_button.isEnabled() and "FROM ./done-q8_0.gguf" in page.modelfile.toPlainText()
     assert page.progress.value() == page.progress.maximum()
+    icons = {stage: icon.text() for stage, (icon, _label) in page.stage_rows.items()}
+    assert icons["merge"] == icons["verify"] == "✓"  # replayed from that export's own events
     page.chat_button.click()
     assert state.gguf_path == str(gguf)
     state.set_run_dir(str(fresh))
-    assert page.result_card.gguf_label.text() == "Nothing exported yet." and not page.chat_button.isEnabled()
+    assert (
+        page.result_card.gguf_label.full_text == "Nothing exported yet." and not page.chat_button.isEnabled()
+    )
     gguf.unlink()
     state.set_run_dir(str(done))
-    assert page.result_card.gguf_label.text() == "Nothing exported yet."
+    assert page.result_card.gguf_label.full_text == "Nothing exported yet."

@@ -6,6 +6,8 @@ sideways scroll bar, as the Data page's buttons and the Chat page's long model n
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QScrollArea, QWidget
@@ -56,12 +58,44 @@ def _name(widget) -> str:  # noqa: ANN001
     return f"{type(widget).__name__}({text[:24]!r})"
 
 
+def _exported_run(root: Path) -> Path:
+    """A run folder, deep in long-named folders, whose export finished: the Export page shows its file."""
+    from tunedesk.core.presets.preset import Preset
+    from tunedesk.core.protocol import EventWriter
+    from tunedesk.core.runs import RunConfig, create_run
+
+    folder = (
+        root / "my-fine-tuning-projects" / "customer-support-summaries" / "20261201-045511-support-tickets"
+    )
+    run = create_run(RunConfig(model="starter", data="notes.jsonl", preset=Preset()), folder).root
+    out = run / "export"
+    out.mkdir()
+    gguf = out / "20261201-045511-support-tickets-q8_0.gguf"
+    gguf.write_bytes(b"GGUF")
+    (out / "Modelfile").write_text(f"FROM ./{gguf.name}\n")
+    checks = {  # what a real check reports, its longest names included
+        "passed": True, "chat_template": True, "stops_at_end_of_turn": True, "top1_agreement": 0.97,
+        "kl_divergence": 0.004, "perplexity_ratio": 1.002, "stop_rate": 1.0, "stop_rate_merged": 0.88,
+    }  # fmt: skip
+    EventWriter(stream=None, log_path=out / "events.jsonl").emit(
+        "finished",
+        status="completed",
+        gguf_path=str(gguf),
+        modelfile_path=str(out / "Modelfile"),
+        verification=checks,
+    )
+    return run
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_every_page_fits_1024x640_without_sideways_scrolling(qtbot, window, starter_gguf, theme) -> None:
+def test_every_page_fits_1024x640_without_sideways_scrolling(
+    qtbot, window, starter_gguf, theme, tmp_path
+) -> None:
     window.set_theme(theme)
     window.state.set_model_ref("starter")
     window.state.set_data_path(str(sample_dataset()))
     window.chat_page.set_model(str(starter_gguf))  # the longest name a page shows without wrapping
+    window.state.set_run_dir(str(_exported_run(tmp_path)))  # Export shows its file and folder
     # A finished run on the Train page, with both notes under it: the tallest its run card gets.
     forgetting = {"general_loss_base": 1.0, "general_loss_tuned": 1.1, "prompts": 24, "seconds": 1.0}
     reason = "Stopped early: validation loss did not improve over the last 3 checks (best 0.5)."
@@ -87,6 +121,16 @@ def test_every_page_fits_1024x640_without_sideways_scrolling(qtbot, window, star
         scroll = window.stack.currentWidget()
         assert isinstance(scroll, QScrollArea)
         sideways = scroll.horizontalScrollBar().maximum()
+        # Scroll areas inside the page (Export has its own) must not scroll sideways either.
+        sideways = max(
+            [
+                sideways,
+                *(
+                    inner.horizontalScrollBar().maximum()
+                    for inner in scroll.widget().findChildren(QScrollArea)
+                ),
+            ]
+        )
         cut = _cut_labels(scroll.widget())
         overlaps = _overlapping(scroll.widget())
         if sideways or cut or overlaps:

@@ -70,3 +70,27 @@ def scramble_tokenizer(gguf_path: Path) -> None:
         for part, text in zip(group, contents[1:] + contents[:1], strict=True):
             tokens.parts[part][:] = np.frombuffer(text, dtype=np.uint8)
     reader.data.flush()
+
+
+def test_earlier_export_is_the_last_completed_one_whose_file_is_there(tmp_path) -> None:
+    """Exports append to one events file: a later failed export, or a deleted file, leaves the earlier one."""
+    from tunedesk.core.export.earlier import earlier_export
+    from tunedesk.core.protocol import EventWriter
+
+    out = tmp_path / "export"
+    out.mkdir(parents=True)
+    first, second = out / "a-q8_0.gguf", out / "a-q4_k_m.gguf"
+    first.write_bytes(b"GGUF")
+    second.write_bytes(b"GGUF")
+    writer = EventWriter(stream=None, log_path=out / "events.jsonl")
+    assert earlier_export(tmp_path) == []
+    writer.emit("stage", stage="merge", status="done", message="first")
+    writer.emit("finished", status="completed", gguf_path=str(first))
+    writer.emit("stage", stage="merge", status="done", message="second")
+    writer.emit("finished", status="completed", gguf_path=str(second))
+    writer.emit("stage", stage="merge", status="running", message="third")
+    writer.emit("finished", status="failed")
+    events = earlier_export(tmp_path)
+    assert [e.get("message") for e in events] == ["second", None] and events[-1]["gguf_path"] == str(second)
+    second.unlink()
+    assert [e.get("message") for e in earlier_export(tmp_path)] == ["first", None]

@@ -10,13 +10,15 @@ from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import RunLayout
 
 
-def earlier_export(run_dir: str | Path) -> dict[str, Any] | None:
-    """The `finished` event of the run's latest completed export whose GGUF file is still there, or None."""
+def earlier_export(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The events of the run's latest completed export whose GGUF file is still there, its `finished` event
+    last; [] when there is none. (Each export appends its events to the same file.)"""
     events = read_events(RunLayout(Path(run_dir)).export / "events.jsonl")
-    for event in reversed(events):
-        if event.get("event") != "finished" or event.get("status") != "completed":
-            continue
-        gguf = event.get("gguf_path")
-        if gguf and Path(gguf).is_file():
-            return event
-    return None
+    ends = [i for i, e in enumerate(events) if e.get("event") == "finished"]
+    for n in range(len(ends) - 1, -1, -1):
+        end = events[ends[n]]
+        gguf = end.get("gguf_path")
+        if end.get("status") == "completed" and gguf and Path(gguf).is_file():
+            start = ends[n - 1] + 1 if n else 0
+            return events[start : ends[n] + 1]
+    return []

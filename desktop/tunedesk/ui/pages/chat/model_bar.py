@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.elided_label import ElidedLabel
 
 
 class ModelBar(Card):
@@ -20,15 +19,7 @@ class ModelBar(Card):
         row.setSpacing(10)
         caption = QLabel("Model")
         caption.setStyleSheet("color: #8b8d94")
-        self.model_label = QLabel()
-        # Elided to the room it has (full path in the tooltip): a long file name pushed the page wider than
-        # a 1024 px screen.
-        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.model_label.setMinimumWidth(80)
-        bold = self.model_label.font()
-        bold.setBold(True)
-        self.model_label.setFont(bold)
-        self._name = ""
+        self.model_label = ElidedLabel(bold=True)  # a long file name must not widen the page
         self.open_button = QPushButton("Open GGUF…")
         self.starter_button = QPushButton("Use starter model")
         self.compare_box = QCheckBox("Compare with the base model")
@@ -44,22 +35,4 @@ class ModelBar(Card):
         self.body.addLayout(row)
 
     def show_model(self, path: str) -> None:
-        self._name = Path(path).name if path else "No model chosen yet"
-        self.model_label.setToolTip(path)
-        self._elide()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
-        super().resizeEvent(event)
-        self._elide()
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        if not self.isVisible():  # not laid out yet: its width means nothing
-            self.model_label.setText(self._name)
-            return
-        metrics = self.model_label.fontMetrics()
-        width = max(self.model_label.width(), self.model_label.minimumWidth())
-        self.model_label.setText(metrics.elidedText(self._name, Qt.TextElideMode.ElideMiddle, width))
+        self.model_label.set_full_text(Path(path).name if path else "No model chosen yet", tooltip=path)

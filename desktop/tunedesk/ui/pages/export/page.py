@@ -188,14 +188,19 @@ class ExportPage(QWidget):
         self.recommender.run("recommend", lambda: _recommended_quant(run_dir))
 
     def _show_earlier_export(self) -> None:
-        """The chosen run's last finished export, if its file is still there; otherwise a clean slate."""
+        """The chosen run's last finished export, replayed from its events, if its file is still there;
+        otherwise a clean slate."""
         if self.proc.is_running():
             return
-        self.result = dict(earlier_export(self.run_dir) or {}) if self.run_dir else {}
+        events = earlier_export(self.run_dir) if self.run_dir else []
+        self.result = dict(events[-1]) if events else {}
         self.progress_card.reset()
-        if not self.result:
+        if not events:
             self.result_card.clear()
             return
+        for ev in events[:-1]:
+            if ev.get("event") == "stage":
+                self.progress_card.show_stage_event(ev)
         self.progress_card.complete()
         if isinstance(self.result.get("verification"), dict):
             self.progress_card.show_checks(self.result["verification"])

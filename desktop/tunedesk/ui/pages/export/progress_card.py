@@ -92,6 +92,7 @@ class ExportProgress(Card):
         while self.checks.count():
             item = self.checks.takeAt(0)
             if item.widget():
+                item.widget().hide()  # at once: deleteLater waits for the event loop, drawn over until then
                 item.widget().deleteLater()
         self.checks_title.hide()
 
@@ -106,6 +107,7 @@ class ExportProgress(Card):
         self.checks.addWidget(verdict, 0, 0, 1, 2)
         for i, figure in enumerate(verification_figures(detail), start=1):
             name, value_label = QLabel(figure.name), QLabel(figure.value)
+            name.setWordWrap(True)  # "Answers that stopped cleanly (trained model)" must not widen the page
             value_label.setObjectName("checkValue")
             for label in (name, value_label):
                 label.setToolTip(figure.meaning)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
 
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.elided_label import ElidedLabel
 from tunedesk.ui.widgets.help_label import help_label
 
 
@@ -19,10 +20,14 @@ class ExportResult(Card):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Use it", parent=parent)
         lay = self.body
-        self.gguf_label = QLabel("Nothing exported yet.")
-        self.gguf_label.setWordWrap(True)
-        self.gguf_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The file's name, then its folder: both shortened to fit (a path has nowhere to wrap); the tooltips
+        # and "Open folder" have them whole.
+        self.gguf_label = ElidedLabel("Nothing exported yet.", bold=True)
+        self.folder_label = ElidedLabel()
+        set_role(self.folder_label, "help")
+        self.folder_label.hide()
         lay.addWidget(self.gguf_label)
+        lay.addWidget(self.folder_label)
         row = QHBoxLayout()
         self.open_button = QPushButton("Open folder")
         self.chat_button = QPushButton("Next: chat with it  →")
@@ -30,11 +35,16 @@ class ExportResult(Card):
         self.copy_button = QPushButton("Copy Modelfile")
         for b in self.buttons():
             b.setEnabled(False)
-            row.addWidget(b)
+        row.addWidget(self.open_button)
+        row.addWidget(self.chat_button)
         row.addStretch(1)
         lay.addLayout(row)
         self.modelfile_note = help_label("Ollama Modelfile: written beside the GGUF file by the export.")
-        lay.addWidget(self.modelfile_note)
+        # Copy sits with the Modelfile it copies (three buttons in a row were too wide for a 1024 px screen).
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.modelfile_note, 1)
+        note_row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(note_row)
         self.modelfile = QPlainTextEdit()
         self.modelfile.setReadOnly(True)
         self.modelfile.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # a file to copy, not prose
@@ -50,7 +60,8 @@ class ExportResult(Card):
             b.setEnabled(False)
 
     def clear(self) -> None:
-        self.gguf_label.setText("Nothing exported yet.")
+        self.gguf_label.set_full_text("Nothing exported yet.")
+        self.folder_label.hide()
         self.modelfile.clear()
         self.disable_actions()
 
@@ -64,7 +75,9 @@ class ExportResult(Card):
             from tunedesk.core.export.modelfile import usage_note
 
             self.modelfile_note.setText(usage_note(modelfile, gguf))
-        self.gguf_label.setText(f"<b>{Path(gguf).name}</b><br>{Path(gguf).parent}" if gguf else "Done.")
+        self.gguf_label.set_full_text(Path(gguf).name if gguf else "Done.", tooltip=gguf)
+        self.folder_label.set_full_text(str(Path(gguf).parent) if gguf else "")
+        self.folder_label.setVisible(bool(gguf))
         self.open_button.setEnabled(bool(gguf))
         self.chat_button.setEnabled(bool(gguf))
         self.copy_button.setEnabled(bool(text))
