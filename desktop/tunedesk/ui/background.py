@@ -10,7 +10,13 @@ Usage::
     self.tasks.done.connect(self._on_done)        # (name, value)
     self.tasks.failed.connect(self._on_failed)    # (name, TuneDeskError)
     self.tasks.run("probe", probe_hardware)
-    self.tasks.run("list", list_models_one_by_one)  # may call tasks.post("info", value) as it goes
+    post = self.tasks.poster()
+    self.tasks.run("list", lambda: list_models(post))  # may call post("info", value) as it goes
+
+The threads never touch a Qt object: they put what they have into a Python queue, and a timer of the GUI
+thread hands it on. A page may be deleted while its task still runs (a test ends, a window closes); a thread
+that emitted a signal on it then raced its deletion in C++, which crashed the whole process (a segmentation
+fault in CI), and no `try` can catch that. With the queue, a late result simply finds nobody reading it.
 
 The chat page's model runs in a thread of its own (pages/chat/chat_session.py): llama.cpp must stay in the
 thread that loaded it, across answers, and stream tokens; its results come back the same way, by signal.
@@ -18,13 +24,19 @@ thread that loaded it, across answers, and stream tokens; its results come back 
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from tunedesk.core.errors import TuneDeskError
+
+# Results wait at most this long in the queue; short against a human's notice, long against a busy loop.
+POLL_MS = 20
+
+_FINISHED = object()  # a task's thread has ended: one fewer to wait for
 
 
 def as_user_error(err: BaseException) -> TuneDeskError:
@@ -45,6 +57,19 @@ class BackgroundTasks(QObject):
     done = Signal(str, object)
     failed = Signal(str, object)
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._inbox: queue.SimpleQueue[tuple[Any, str, Any]] = queue.SimpleQueue()
+        self._running = 0  # threads started and not yet finished; only the GUI thread counts
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._deliver)
+
+    @property
+    def busy(self) -> bool:
+        """True while a task runs or its results wait to be delivered."""
+        return self._running > 0 or not self._inbox.empty()
+
     def run(
         self,
         name: str,
@@ -53,25 +78,40 @@ class BackgroundTasks(QObject):
         on_error: Callable[[BaseException], TuneDeskError] = as_user_error,
     ) -> None:
         """Call `fn()` in a new thread. `on_error` turns what it raises into the error to show."""
+        inbox = self._inbox  # the thread holds the queue, never the QObject
 
         def work() -> None:
             try:
                 result = fn()
             except Exception as err:  # noqa: BLE001 - every failure reaches the user as a message
-                self._emit(self.failed, name, on_error(err))
-                return
-            if result is not None:
-                self._emit(self.done, name, result)
+                inbox.put(("failed", name, on_error(err)))
+            else:
+                if result is not None:
+                    inbox.put(("done", name, result))
+            finally:
+                inbox.put((_FINISHED, name, None))
 
+        self._running += 1
+        self._timer.start()
         threading.Thread(target=work, name=f"background-{name}", daemon=True).start()
 
-    def post(self, name: str, value: Any) -> None:
-        """A partial result from inside a running task (thread-safe): arrives as `done(name, value)`."""
-        self._emit(self.done, name, value)
+    def poster(self) -> Callable[[str, Any], None]:
+        """A function for a running task to hand on partial results (thread-safe): `post(name, value)` arrives
+        as `done(name, value)`. It reaches the queue without touching this QObject."""
+        inbox = self._inbox
+        return lambda name, value: inbox.put(("done", name, value))
 
-    @staticmethod
-    def _emit(signal: Any, name: str, value: Any) -> None:
-        try:
-            signal.emit(name, value)  # queued: the receivers live in the GUI thread
-        except RuntimeError:
-            pass  # the page that asked was closed meanwhile; nobody is left to tell
+    def _deliver(self) -> None:
+        while True:
+            try:
+                kind, name, value = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if kind is _FINISHED:
+                self._running -= 1
+            elif kind == "failed":
+                self.failed.emit(name, value)
+            else:
+                self.done.emit(name, value)
+        if self._running <= 0:
+            self._timer.stop()

@@ -100,11 +100,13 @@ class MachinePage(QWidget):
         """List the local models at once, then read each one's details (seconds per GGUF) as they come."""
         from tunedesk.core.models.source import list_local_models
 
+        post = self.tasks.poster()  # the thread holds the queue, never the page
+
         def work() -> None:
             sources = list_local_models()
-            self.tasks.post("sources", [{"source": s.to_dict(), "info": None} for s in sources])
+            post("sources", [{"source": s.to_dict(), "info": None} for s in sources])
             for source in sources:
-                self.tasks.post("info", _describe(source))
+                post("info", _describe(source))
 
         self.tasks.run("list", work)
 
@@ -112,10 +114,12 @@ class MachinePage(QWidget):
         """Resolve a folder or .gguf file the user picked or dropped; it is added and selected."""
         from tunedesk.core.models.source import resolve_model
 
+        post = self.tasks.poster()
+
         def work() -> None:
             source = resolve_model(path)  # a TuneDeskError here (not a model) goes to the banner
-            self.tasks.post("added", {"source": source.to_dict(), "info": None})
-            self.tasks.post("info", _describe(source))
+            post("added", {"source": source.to_dict(), "info": None})
+            post("info", _describe(source))
 
         self.tasks.run("add", work)
 
