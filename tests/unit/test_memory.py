@@ -85,3 +85,20 @@ def test_to_dict_has_every_part() -> None:
     parts = ("weights_mb", "adapter_mb", "gradients_mb", "optimizer_mb", "activations_mb", "overhead_mb")
     assert sum(d[k] for k in parts) == pytest.approx(d["total_mb"], abs=1.0)
     assert {"available_mb", "fits", "comfortable", "verdict", "trainable_params"} <= set(d)
+
+
+def test_weights_are_counted_as_the_trainer_stores_them() -> None:
+    """As model_setup.pick_precision loads them: a bf16 adapter run keeps its frozen base in 16 bits, full
+    fine-tuning keeps fp32 master weights under bf16 compute, and fp16 off CUDA trains in fp32."""
+    mb = 2**20
+
+    def weights(method: str, precision: str, device: str) -> float:
+        return estimate_memory(SMOL, Preset(method=method, precision=precision), device, None).weights_mb
+
+    assert weights("lora", "bf16", "cpu") == pytest.approx(SMOL.params * 2 / mb, abs=0.1)
+    assert weights("lora", "fp32", "cpu") == pytest.approx(SMOL.params * 4 / mb, abs=0.1)
+    assert weights("lora", "fp16", "cpu") == pytest.approx(SMOL.params * 4 / mb, abs=0.1)
+    assert weights("lora", "fp16", "cuda") == pytest.approx(SMOL.params * 2 / mb, abs=0.1)
+    assert weights("full", "bf16", "cpu") == pytest.approx(SMOL.params * 4 / mb, abs=0.1)
+    full = estimate_memory(SMOL, Preset(method="full", precision="bf16"), "cpu", None)
+    assert full.gradients_mb == pytest.approx(SMOL.params * 4 / mb, abs=0.1)  # fp32 gradients too

@@ -88,6 +88,19 @@ def lora_params(info: ModelInfo, r: int, target_modules: str) -> int:
     return info.num_layers * r * per_layer
 
 
+def _bytes_per_value(preset: Preset, device: str) -> tuple[float, float]:
+    """Bytes per activation and per stored weight, as core/training/model_setup.pick_precision loads them:
+    16-bit compute keeps an adapter method's frozen base in 16 bits, but full fine-tuning keeps fp32 master
+    weights; off CUDA only bf16 is used (fp16 falls back to fp32). QLoRA's non-block parts are 16-bit."""
+    c = CONSTANTS
+    if preset.method == "qlora":
+        return c["bytes_16bit"], c["bytes_16bit"]
+    sixteen = preset.precision == "bf16" or (preset.precision == "fp16" and device == "cuda")
+    act = c["bytes_16bit"] if sixteen else c["bytes_fp32"]
+    weights = c["bytes_fp32"] if preset.method == "full" or not sixteen else c["bytes_16bit"]
+    return act, weights
+
+
 def _advice(preset: Preset, device: str) -> str:
     if preset.method == "full":
         return "try LoRA"
@@ -111,10 +124,7 @@ def estimate_memory(
     when `processes` train it data-parallel (`available_mb` is then one process's share: one GPU)."""
     c = CONSTANTS
     mb = 2**20
-    act_bytes = (
-        c["bytes_fp32"] if preset.precision == "fp32" and preset.method != "qlora" else c["bytes_16bit"]
-    )
-    weight_bytes = act_bytes  # weights are stored in the training precision (QLoRA's non-block parts: 16-bit)
+    act_bytes, weight_bytes = _bytes_per_value(preset, device)
     if preset.method == "qlora":
         block = info.block_linear_params
         weights = block * c["bytes_nf4"] + (info.params - block) * c["bytes_16bit"]
