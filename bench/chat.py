@@ -52,8 +52,8 @@ def engine_run(gguf: Path, questions: list[str], tokens: int, threads: int) -> t
     stats, rendered = [], []
     for q in questions:
         engine.reset()
-        # The text llama.cpp is given: the file's own chat template over the conversation (engine._formatter).
-        rendered.append(engine._formatter(messages=engine.messages(q)).prompt)
+        # The text llama.cpp is given: the file's own chat template over the conversation.
+        rendered.append(engine.render(engine.messages(q)) or q)
         for _ in engine.stream(q, temperature=0.0, max_tokens=tokens, seed=0):
             pass
         stats.append(engine.last_stats.to_dict())

@@ -81,3 +81,22 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, starter_tokenizer_d
     LlamaForCausalLM(config).save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
     return out
+
+
+@pytest.fixture
+def data_file(tmp_path: Path) -> Path:
+    """A small valid chat dataset (40 distinct tickets and their summaries) for tests that need one on disk."""
+    import json
+
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"Summarise ticket {i}"},
+                {"role": "assistant", "content": f"T{i}"},
+            ]
+        }
+        for i in range(40)
+    ]
+    path = tmp_path / "tickets.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path

@@ -92,22 +92,6 @@ sys.exit(app.main([]))
 """
 
 
-@pytest.fixture
-def data_file(tmp_path: Path) -> Path:
-    path = tmp_path / "tickets.jsonl"
-    rows = [
-        {
-            "messages": [
-                {"role": "user", "content": f"Summarise ticket {i}"},
-                {"role": "assistant", "content": f"T{i}"},
-            ]
-        }
-        for i in range(40)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 def _steps(run: Path) -> list[int]:
     return [e["step"] for e in read_events(RunLayout(run).events) if e["event"] == "step"]
 

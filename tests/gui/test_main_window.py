@@ -27,14 +27,6 @@ pytestmark = pytest.mark.gui
 FAKE = Path(__file__).with_name("fake_worker.py")
 
 
-@pytest.fixture
-def data_file(tmp_path: Path) -> Path:
-    path = tmp_path / "notes.jsonl"
-    row = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
-    path.write_text((json.dumps(row) + "\n") * 12)
-    return path
-
-
 def test_six_pages_in_order_with_sidebar(window):
     kinds = [MachinePage, DataPage, TrainPage, ExportPage, ChatPage, RunsPage]
     assert [type(window.stack.widget(i).widget()) for i in range(6)] == kinds  # each in its scroll area

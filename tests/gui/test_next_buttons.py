@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,6 @@ from tunedesk.ui.pages.export.page import ExportPage
 from tunedesk.ui.pages.train.page import TrainPage
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def data_file(tmp_path: Path) -> Path:
-    row = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
-    path = tmp_path / "notes.jsonl"
-    path.write_text((json.dumps(row) + "\n") * 12)
-    return path
 
 
 def _past_run(data_file: Path, status: str, adapter: bool) -> Path:

@@ -20,22 +20,6 @@ FAKE = Path(__file__).with_name("fake_worker.py")
 
 
 @pytest.fixture
-def data_file(tmp_path: Path) -> Path:
-    path = tmp_path / "notes.jsonl"
-    rows = [
-        {
-            "messages": [
-                {"role": "user", "content": f"Summarise ticket {i}"},
-                {"role": "assistant", "content": f"T{i}"},
-            ]
-        }
-        for i in range(24)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
-@pytest.fixture
 def page(qtbot, stop_workers, data_file) -> TrainPage:
     state = AppState()
     p = TrainPage(state)

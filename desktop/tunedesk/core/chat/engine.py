@@ -192,10 +192,14 @@ class ChatEngine:
         return "".join(self.stream(user_message, **kwargs))
 
     # ---- context budget ----------------------------------------------------------------------------
+    def render(self, messages: list[dict[str, str]]) -> str | None:
+        """The text llama.cpp is given for these messages (the file's own chat template); None without one."""
+        return None if self._formatter is None else self._formatter(messages=messages).prompt
+
     def count_tokens(self, messages: list[dict[str, str]]) -> int:
         """Tokens of the prompt these messages render to, as the model will see it."""
-        if self._formatter is not None:
-            prompt = self._formatter(messages=messages).prompt
+        prompt = self.render(messages)
+        if prompt is not None:
             return len(self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
         return sum(
             len(self.llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) + _PLAIN_OVERHEAD

@@ -201,12 +201,16 @@ class ExportPage(QWidget):
         for ev in events[:-1]:
             if ev.get("event") == "stage":
                 self.progress_card.show_stage_event(ev)
+        self._show_result()
+
+    def _show_result(self) -> str:
+        """The finished export in `self.result`: stages done, its checks and its file. Returns the file."""
         self.progress_card.complete()
         if isinstance(self.result.get("verification"), dict):
             self.progress_card.show_checks(self.result["verification"])
-        self.result_card.show_result(
-            str(self.result["gguf_path"]), str(self.result.get("modelfile_path") or "")
-        )
+        gguf = str(self.result.get("gguf_path") or "")
+        self.result_card.show_result(gguf, str(self.result.get("modelfile_path") or ""))
+        return gguf
 
     def _chat_with_result(self) -> None:
         if self.result.get("gguf_path"):
@@ -268,11 +272,7 @@ class ExportPage(QWidget):
                 )
             self.state.show_status("Export did not finish.")
             return
-        self.progress_card.complete()
-        if isinstance(self.result.get("verification"), dict):
-            self.progress_card.show_checks(self.result["verification"])
-        gguf = str(self.result.get("gguf_path") or "")
-        self.result_card.show_result(gguf, str(self.result.get("modelfile_path") or ""))
+        gguf = self._show_result()
         if gguf:
             self.state.set_gguf_path(gguf)
         self.state.show_status("Export finished: the GGUF file is ready.")
