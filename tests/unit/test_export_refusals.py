@@ -89,3 +89,14 @@ def test_recommendation_by_model_size() -> None:
     assert str(small) == "q8_0"
     assert recommend_quant(ModelInfo(params=7_000_000_000)).quant == "q4_k_m"
     assert recommend_quant(ModelInfo()).quant == "q8_0"
+
+
+def test_quants_that_fall_back_on_narrow_rows_are_avoided() -> None:
+    """k-quants pack 256 values per block: on 576-wide rows q5_k_m measured worse than q4_k_m, so it is
+    not offered; rows that are multiples of 256 keep every choice."""
+    starter_like = recommend_quant(ModelInfo(params=135_000_000, hidden_size=576))
+    assert list(starter_like.avoid) == ["q5_k_m"] and "576-wide" in starter_like.avoid["q5_k_m"]
+    assert recommend_quant(ModelInfo(params=1_700_000_000, hidden_size=2048)).avoid == {}
+    # A 1-4B model would get q5_k_m; with narrow rows it gets q6_k instead, never an avoided choice.
+    narrow = recommend_quant(ModelInfo(params=1_500_000_000, hidden_size=1600))
+    assert narrow.quant == "q6_k" and narrow.quant not in narrow.avoid

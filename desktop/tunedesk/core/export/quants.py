@@ -7,7 +7,7 @@ estimating a file size never imports llama_cpp.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -64,6 +64,7 @@ QUANT_NAMES = tuple(QUANTS)
 class Recommendation:
     quant: str
     reason: str
+    avoid: dict[str, str] = field(default_factory=dict)  # choices that would fail here, and why
 
     def __str__(self) -> str:  # the export page shows str(recommend_quant(...)) as the default choice
         return self.quant
@@ -116,6 +117,28 @@ def recommend_quant(model_info: Any, hardware: Any = None) -> Recommendation:
     """
     if isinstance(model_info, (str, os.PathLike)):
         return _recommend_for_run(model_info, hardware)
+    rec, avoid = _recommend(model_info, hardware), unsuited_quants(model_info)
+    if rec.quant in avoid:
+        rec = Recommendation("q6_k", f"{rec.reason.split(':')[0]}: q6_k, since {rec.quant} does not suit it.")
+    return replace(rec, avoid=avoid)
+
+
+def unsuited_quants(model_info: Any) -> dict[str, str]:
+    """Quantizations whose files come out worse than a smaller one for this model, with the reason.
+
+    llama.cpp's k-quants pack rows in blocks of 256 values; a model whose rows are not a multiple of that (the
+    starter's are 576 wide) gets most tensors in older fallback types, and for q5_k_m those fallbacks measured
+    worse than q4_k_m's (docs/verification.md: KL 0.22-0.30, perplexity up 22-98%; q6_k and q4_k_m pass)."""
+    width = getattr(model_info, "hidden_size", 0) or 0
+    if width and width % 256:
+        return {
+            "q5_k_m": f"Not for this model: its {width}-wide rows make llama.cpp fall back to older types, "
+            "which comes out worse than q4_k_m."
+        }
+    return {}
+
+
+def _recommend(model_info: Any, hardware: Any) -> Recommendation:
     params = _params_of(model_info)
     if params is None:
         return Recommendation(

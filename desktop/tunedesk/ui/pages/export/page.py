@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.earlier import earlier_export
+from tunedesk.core.export.quants import Recommendation
 from tunedesk.core.launch import worker_command
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.background import BackgroundTasks
@@ -40,21 +41,18 @@ from tunedesk.ui.widgets.error_banner import ErrorBanner
 from tunedesk.ui.widgets.page_title import add_page_title
 
 
-def _recommended_quant(run_dir: str) -> tuple[str, str, str]:
-    """Core's recommendation for this run and its reason (model headers only, yet seconds for a GGUF)."""
+def _recommended_quant(run_dir: str) -> tuple[str, Recommendation]:
+    """Core's recommendation for this run, its reason and the choices that do not suit the model (model
+    headers only, yet seconds for a GGUF)."""
     from tunedesk.core.export import recommend_quant
 
     if not run_dir:
-        return run_dir, DEFAULT_QUANT, ""
+        return run_dir, Recommendation(DEFAULT_QUANT, "")
     try:
-        rec = recommend_quant(run_dir)
+        return run_dir, recommend_quant(run_dir)
     except TuneDeskError as err:  # e.g. the run's base model was moved: still exportable by choice
-        return (
-            run_dir,
-            DEFAULT_QUANT,
-            f"No recommendation ({err.message}); {DEFAULT_QUANT} is the safe choice.",
-        )
-    return run_dir, rec.quant, rec.reason
+        why = f"No recommendation ({err.message}); {DEFAULT_QUANT} is the safe choice."
+        return run_dir, Recommendation(DEFAULT_QUANT, why)
 
 
 def _scrolling(page: QWidget) -> QVBoxLayout:
@@ -218,12 +216,12 @@ class ExportPage(QWidget):
         self.state.go_to("chat")
 
     @Slot(str, object)
-    def _on_recommendation(self, _name: str, answer: tuple[str, str, str]) -> None:
-        run_dir, recommended, reason = answer
+    def _on_recommendation(self, _name: str, answer: tuple[str, Recommendation]) -> None:
+        run_dir, rec = answer
         if run_dir != self.run_dir:
             return
-        self.recommended = recommended
-        self.quant_picker.show_recommendation(recommended, reason)
+        self.recommended = rec.quant
+        self.quant_picker.show_recommendation(rec.quant, rec.reason, rec.avoid)
 
     def _browse_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a run folder")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QRadioButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLabel, QRadioButton, QWidget
 
 from tunedesk.core.export.quants import QUANTS
 from tunedesk.ui.widgets.card import Card
@@ -21,6 +21,7 @@ class QuantPicker(Card):
         super().__init__("Size and quality", parent=parent)
         self.quant_group = QButtonGroup(self)
         self.quant_radios: dict[str, QRadioButton] = {}
+        self.quant_notes: dict[str, QLabel] = {}
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
@@ -29,7 +30,8 @@ class QuantPicker(Card):
             self.quant_group.addButton(radio)
             self.quant_radios[name] = radio
             grid.addWidget(radio, i, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(help_label(QUANTS[name].help), i, 1)
+            self.quant_notes[name] = help_label(QUANTS[name].help)
+            grid.addWidget(self.quant_notes[name], i, 1)
         grid.setColumnStretch(1, 1)
         self.body.addLayout(grid)
         self.recommend_label = help_label("")
@@ -48,9 +50,17 @@ class QuantPicker(Card):
             self.quant_group.setExclusive(True)
         self.recommend_label.setText(note)
 
-    def show_recommendation(self, recommended: str, reason: str) -> None:
+    def show_recommendation(self, recommended: str, reason: str, avoid: dict[str, str] | None = None) -> None:
+        """Mark the recommended choice; the ones in `avoid` (name: why) are greyed out with their reason."""
+        avoid = avoid or {}
         for name, radio in self.quant_radios.items():
             radio.setText(f"{name}  (recommended)" if name == recommended else name)
+            radio.setEnabled(name not in avoid)
+            self.quant_notes[name].setText(avoid.get(name, QUANTS[name].help))
+            self.quant_notes[name].setEnabled(name not in avoid)
+        checked = self.quant_group.checkedButton()
+        if checked is not None and not checked.isEnabled():
+            self.clear_choice("")  # a choice kept from another run that does not suit this model
         if recommended in self.quant_radios and not self.quant_group.checkedButton():
             self.quant_radios[recommended].setChecked(True)  # never overrides a choice the user made
         self.recommend_label.setText(f"Recommended: {recommended}. {reason}".strip())
