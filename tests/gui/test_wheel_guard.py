@@ -43,3 +43,27 @@ def test_wheel_changes_only_the_focused_field(qtbot) -> None:
         assert spin.value() != 50
     finally:
         QApplication.instance().removeEventFilter(guard)
+
+
+def test_fields_built_before_the_guard_get_its_focus_policy(qtbot) -> None:
+    """app.py installs the guard once the window is built (start-up): those fields are guarded too."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    spin, combo = QSpinBox(), QComboBox()
+    layout.addWidget(spin)
+    layout.addWidget(combo)
+    qtbot.addWidget(page)
+    page.ensurePolished()
+    for field in (spin, combo):
+        field.setFocusPolicy(Qt.FocusPolicy.WheelFocus)  # as a field may have it before the guard
+    guard = install_wheel_guard(QApplication.instance(), page)
+    try:
+        assert spin.focusPolicy() == combo.focusPolicy() == Qt.FocusPolicy.StrongFocus
+        page.show()
+        qtbot.waitExposed(page)
+        page.setFocus()
+        spin.setValue(5)
+        wheel(spin)
+        assert spin.value() == 5
+    finally:
+        QApplication.instance().removeEventFilter(guard)

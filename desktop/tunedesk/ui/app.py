@@ -35,12 +35,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from tunedesk.ui.main_window import MainWindow
     from tunedesk.ui.sidebar import icon_path
-    from tunedesk.ui.style import apply_theme
+    from tunedesk.ui.style import apply_theme, theme_is_dark
     from tunedesk.ui.wheel_guard import install_wheel_guard
 
-    install_wheel_guard(app)  # a wheel edits a field only when the field has focus
     app.setWindowIcon(QIcon(str(icon_path("tunedesk.svg"))))
-    apply_theme(app, str(QSettings().value("theme", "system")))
+    theme = str(QSettings().value("theme", "system"))
+    app.setProperty("tunedesk_dark", theme_is_dark(theme))  # what is_dark() answers while the pages are built
     hints = QGuiApplication.styleHints()
     if hasattr(hints, "colorSchemeChanged"):
         # Follow the desktop when the user switches light/dark, unless a theme was picked in View > Theme.
@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     window = MainWindow()
+    # The stylesheet and the wheel guard come once the widgets exist: set before, every widget added to a
+    # layout was styled again and every construction event went through the guard (a third of start-up).
+    apply_theme(app, theme)
+    install_wheel_guard(app, window)  # a wheel edits a field only when the field has focus
     window.show()
     code = int(app.exec())
     from tunedesk.ui.pages.chat.chat_session import end_all_sessions

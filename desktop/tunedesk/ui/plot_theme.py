@@ -6,7 +6,9 @@ switch walks every plot in the app and recolours it: no plot stays white in the 
 
 from __future__ import annotations
 
-import pyqtgraph as pg
+import sys
+from typing import Any
+
 from PySide6.QtWidgets import QApplication
 
 
@@ -15,7 +17,10 @@ def plot_colors(dark: bool) -> tuple[str, str]:
     return ("#26282d", "#c8cad0") if dark else ("#ffffff", "#4a4e55")
 
 
-def style_plot(plot: pg.PlotWidget, dark: bool) -> None:
+def style_plot(plot: Any, dark: bool) -> None:
+    """Colour one pg.PlotWidget for the theme."""
+    import pyqtgraph as pg
+
     bg, fg = plot_colors(dark)
     plot.setBackground(bg)
     item = plot.getPlotItem()
@@ -36,6 +41,9 @@ def style_plot(plot: pg.PlotWidget, dark: bool) -> None:
 
 def restyle_all_plots(dark: bool) -> int:
     """Recolour every plot the app has made; returns how many."""
+    pg = sys.modules.get("pyqtgraph")
+    if pg is None:
+        return 0  # no plot made yet (they are made on first show): each takes the theme when it is made
     plots = [w for w in QApplication.allWidgets() if isinstance(w, pg.PlotWidget)]
     for plot in plots:
         style_plot(plot, dark)

@@ -141,9 +141,14 @@ def stylesheet(dark: bool) -> str:
     """
 
 
+def theme_is_dark(theme: str) -> bool:
+    """Whether a theme setting ("light", "dark" or "system") means dark here."""
+    return system_is_dark() if theme not in ("light", "dark") else theme == "dark"
+
+
 def apply_theme(app: QApplication, theme: str = "system") -> bool:
     """Apply the look; returns whether it is dark (the curves follow)."""
-    dark = system_is_dark() if theme not in ("light", "dark") else theme == "dark"
+    dark = theme_is_dark(theme)
     app.setStyle("Fusion")
     app.setPalette(_palette(dark))
     app.setStyleSheet(stylesheet(dark))

@@ -3,6 +3,9 @@
 
 The same `add_event` feeds a live run (events from the worker) and a past one (`load_events` over its
 events.jsonl), so what a user sees during training is exactly what the Runs page redraws later.
+
+The plots themselves (pyqtgraph: a third of a second to import, as much again to build) are made when the widget
+is first shown or a plot is first asked for, not at start-up: until then the points are only collected.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from tunedesk.ui.style import LR_COLOR, TRAIN_COLOR, VAL_COLOR, is_dark
@@ -19,9 +22,30 @@ from tunedesk.ui.style import LR_COLOR, TRAIN_COLOR, VAL_COLOR, is_dark
 REDRAW_MS = 150  # a burst of step events is drawn once, not once per event
 
 
-class _ScientificAxis(pg.AxisItem):
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        return [f"{v * scale:.1e}" if v else "0" for v in values]
+# What the plots are made of, made on first need (see the module's docstring).
+_PLOT_PARTS = frozenset(
+    (
+        "loss_plot",
+        "lr_plot",
+        "preference_plot",
+        "train_curve",
+        "val_curve",
+        "lr_curve",
+        "accuracy_curve",
+        "margin_curve",
+    )
+)
+
+
+def _scientific_axis(orientation: str) -> Any:
+    """Learning rates are ~1e-4: scientific tick labels ("1.5e-04") instead of "0.00015"."""
+    import pyqtgraph as pg
+
+    class ScientificAxis(pg.AxisItem):
+        def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+            return [f"{v * scale:.1e}" if v else "0" for v in values]
+
+    return ScientificAxis(orientation)
 
 
 class TrainingCurves(QWidget):
@@ -30,16 +54,46 @@ class TrainingCurves(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(12)
+        self.setMinimumHeight(130)  # the plots' height, so the page's layout does not jump when they appear
+        self._built = False
+        self._show_preference = False
+        self.train_points: list[tuple[int, float]] = []
+        self.val_points: list[tuple[int, float]] = []
+        self.lr_points: list[tuple[int, float]] = []
+        self.accuracy_points: list[tuple[int, float]] = []
+        self.margin_points: list[tuple[int, float]] = []
+        self.total_steps = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: a plot part asked for before the plots were made.
+        if name in _PLOT_PARTS and not self.__dict__.get("_built", True):
+            self._build_plots()
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        self._build_plots()
+        super().showEvent(event)
+
+    def _build_plots(self) -> None:
+        if self._built:
+            return
+        self._built = True
+        import pyqtgraph as pg
+
         pg.setConfigOptions(antialias=True)
         dark = is_dark()
         fg = "#c8cad0" if dark else "#4a4e55"
         bg = "#26282d" if dark else "#ffffff"
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(12)
         self.loss_plot = self._plot("Loss", bg, fg)
-        # Learning rates are ~1e-4: scientific tick labels ("1.5e-04") instead of "0.00015".
-        self.lr_plot = self._plot("Learning rate", bg, fg, {"left": _ScientificAxis("left")})
+        self.lr_plot = self._plot("Learning rate", bg, fg, {"left": _scientific_axis("left")})
         self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
         self.train_curve = self.loss_plot.plot([], [], name="training", pen=pg.mkPen(TRAIN_COLOR, width=2))
         self.val_curve = self.loss_plot.plot(
@@ -62,25 +116,23 @@ class TrainingCurves(QWidget):
         self.margin_curve = self.preference_plot.plot(
             [], [], name="reward margin", pen=pg.mkPen(TRAIN_COLOR, width=2)
         )
-        layout.addWidget(self.loss_plot, 3)
-        layout.addWidget(self.lr_plot, 2)
-        layout.addWidget(self.preference_plot, 3)
-        self.preference_plot.hide()  # shown by the first event that carries a preference number
-        self.train_points: list[tuple[int, float]] = []
-        self.val_points: list[tuple[int, float]] = []
-        self.lr_points: list[tuple[int, float]] = []
-        self.accuracy_points: list[tuple[int, float]] = []
-        self.margin_points: list[tuple[int, float]] = []
-        self.total_steps = 0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.redraw)
+        self._layout.addWidget(self.loss_plot, 3)
+        self._layout.addWidget(self.lr_plot, 2)
+        self._layout.addWidget(self.preference_plot, 3)
+        self.preference_plot.setVisible(self._show_preference)  # shown by the first preference number
+        self._set_x_range()
+        self.redraw()
+
+    def _set_x_range(self) -> None:
+        # The whole run's width from the start: the curve grows across the plot instead of rescaling.
+        if self._built and self.total_steps > 0:
+            for plot in (self.loss_plot, self.lr_plot, self.preference_plot):
+                plot.setXRange(0, self.total_steps, padding=0.02)
 
     @staticmethod
-    def _plot(
-        title: str, bg: str, fg: str, axis_items: dict[str, pg.AxisItem] | None = None
-    ) -> pg.PlotWidget:
+    def _plot(title: str, bg: str, fg: str, axis_items: dict[str, Any] | None = None) -> Any:
+        import pyqtgraph as pg
+
         plot = pg.PlotWidget(background=bg, axisItems=axis_items)
         plot.setTitle(title, color=fg, size="10pt")
         plot.showGrid(x=True, y=True, alpha=0.15)
@@ -96,12 +148,18 @@ class TrainingCurves(QWidget):
 
     def clear(self) -> None:
         self.total_steps = 0
-        for plot in (self.loss_plot, self.lr_plot, self.preference_plot):
-            plot.enableAutoRange()
         for points in self._all_points():
             points.clear()
-        self.preference_plot.hide()
+        self._set_preference(False)
+        if self._built:
+            for plot in (self.loss_plot, self.lr_plot, self.preference_plot):
+                plot.enableAutoRange()
         self.redraw()
+
+    def _set_preference(self, shown: bool) -> None:
+        self._show_preference = shown
+        if self._built:
+            self.preference_plot.setVisible(shown)
 
     def _all_points(self) -> list[list[tuple[int, float]]]:
         return [self.train_points, self.val_points, self.lr_points, self.accuracy_points, self.margin_points]
@@ -110,12 +168,10 @@ class TrainingCurves(QWidget):
         kind = event.get("event")
         total = event.get("total_steps")
         if isinstance(total, int) and total > 0 and total != self.total_steps:
-            # The whole run's width from the start: the curve grows across the plot instead of rescaling.
             self.total_steps = total
-            for plot in (self.loss_plot, self.lr_plot, self.preference_plot):
-                plot.setXRange(0, total, padding=0.02)
-        if event.get("preference_accuracy") is not None and self.preference_plot.isHidden():
-            self.preference_plot.show()
+            self._set_x_range()
+        if event.get("preference_accuracy") is not None and not self._show_preference:
+            self._set_preference(True)
         if kind == "step":
             self._add(self.train_points, event.get("step"), event.get("loss"))
             self._add(self.lr_points, event.get("step"), event.get("learning_rate"))
@@ -148,6 +204,8 @@ class TrainingCurves(QWidget):
             points.append((int(step), float(value)))
 
     def redraw(self) -> None:
+        if not self._built:
+            return  # drawn from the points when the plots are made
         for curve, points in (
             (self.train_curve, self.train_points),
             (self.val_curve, self.val_points),

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from tunedesk.ui.plot_theme import style_plot
 from tunedesk.ui.style import is_dark
@@ -19,24 +18,34 @@ BAR_COLOR = "#5b8def"
 CUT_COLOR = "#d64545"
 
 
-class TokenHistogram(pg.PlotWidget):
-    """Bars of "how many examples have about N tokens"; `set_report_tokens` fills it, `clear_data` empties it."""
+class TokenHistogram(QWidget):
+    """Bars of "how many examples have about N tokens"; `set_report_tokens` fills it, `clear_data` empties it.
+
+    The plot inside (`plot`, a pg.PlotWidget) is made with the first bars: pyqtgraph stays out of start-up."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TokenHistogram")
         self.setMinimumHeight(160)
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        item = self.getPlotItem()
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.plot: Any = None
+        self._bars: Any = None
+        self._cut: Any = None
+        self.counts: list[int] = []
+        self.bin_edges: list[float] = []
+
+    def _make_plot(self) -> None:
+        import pyqtgraph as pg
+
+        plot = pg.PlotWidget()
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        item = plot.getPlotItem()
         item.showGrid(x=False, y=True, alpha=0.15)
-        for axis in ("left", "bottom"):
-            item.getAxis(axis).setTextPen("#555")
-            item.getAxis(axis).setPen("#bbb")
-        item.setLabel("bottom", "tokens per example", color="#555")
-        item.setLabel("left", "examples", color="#555")
-        self._bars: pg.BarGraphItem | None = None
+        item.setLabel("bottom", "tokens per example")
+        item.setLabel("left", "examples")
         self._cut = pg.InfiniteLine(
             angle=90,
             movable=False,
@@ -45,10 +54,10 @@ class TokenHistogram(pg.PlotWidget):
             labelOpts={"position": 0.9, "color": CUT_COLOR, "anchors": [(1, 0), (1, 0)]},
         )
         self._cut.hide()
-        self.addItem(self._cut)
-        self.counts: list[int] = []
-        self.bin_edges: list[float] = []
-        style_plot(self, is_dark())
+        plot.addItem(self._cut)
+        style_plot(plot, is_dark())
+        self._layout.addWidget(plot)
+        self.plot = plot
 
     def set_report_tokens(self, tokens: dict[str, Any] | None, seq_len: int | None = None) -> None:
         """Show a report's `tokens` block ({bin_edges, counts, ...}); None empties the plot."""
@@ -60,14 +69,18 @@ class TokenHistogram(pg.PlotWidget):
     def set_bins(self, edges: list[float], counts: list[int], seq_len: int | None = None) -> None:
         if len(edges) != len(counts) + 1:
             raise ValueError("a histogram needs one more edge than counts")
+        import pyqtgraph as pg
+
         self.clear_data()
+        if self.plot is None:
+            self._make_plot()
         self.bin_edges, self.counts = edges, counts
         lefts = edges[:-1]
         widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=True)]
         self._bars = pg.BarGraphItem(
             x0=lefts, width=[w * 0.9 for w in widths], height=counts, brush=BAR_COLOR, pen=pg.mkPen(None)
         )
-        self.addItem(self._bars)
+        self.plot.addItem(self._bars)
         if seq_len:
             self._cut.setValue(seq_len)
             text = f"cut-off {seq_len}"  # seq_len: longer rows are truncated
@@ -75,12 +88,13 @@ class TokenHistogram(pg.PlotWidget):
             self._cut.label.setText(text)  # setFormat alone skips the update while the plot is hidden
             self._cut.show()
         right = max(edges[-1], (seq_len or 0) * 1.05)
-        self.setXRange(edges[0], right, padding=0.02)
-        self.setYRange(0, max(counts) * 1.1 or 1, padding=0)
+        self.plot.setXRange(edges[0], right, padding=0.02)
+        self.plot.setYRange(0, max(counts) * 1.1 or 1, padding=0)
 
     def clear_data(self) -> None:
         if self._bars is not None:
-            self.removeItem(self._bars)
+            self.plot.removeItem(self._bars)
             self._bars = None
-        self._cut.hide()
+        if self._cut is not None:
+            self._cut.hide()
         self.counts, self.bin_edges = [], []
