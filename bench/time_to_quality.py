@@ -108,6 +108,8 @@ def main() -> None:
             validating += e["t"] - previous["t"]
         if e["event"] in ("step", "started", "checkpoint"):
             previous = e
+    rehearsal = [e["t"] for e in events if e["event"] == "log" and e.get("stage") == "general_answers"]
+    rehearsal_s = rehearsal[-1] - rehearsal[0] if len(rehearsal) > 1 else 0.0
     best_loss = min((e["val_loss"] for e in evals if e.get("val_loss") is not None), default=None)
 
     sys.path.insert(0, str(ROOT / "desktop"))
@@ -136,6 +138,7 @@ def main() -> None:
         [("wall time (command start to end)", f"{res['wall_s']:.0f} s ({res['wall_s'] / 60:.1f} min)"),
          ("steps trained / planned", f"{steps[-1]['step'] if steps else 0} / {started.get('total_steps')}"),
          ("validating", f"{validating:.0f} s ({validating / res['wall_s']:.0%} of the run), {len(evals)} checks"),
+         ("of which the base model answering general prompts (cached after)", f"{rehearsal_s:.0f} s"),
          ("best validation loss", "-" if best_loss is None else f"{best_loss:.4f}"),
          ("tokens/s (training steps)", f"{steps[-1]['tokens_per_second']:.0f}" if steps else "-"),
          ("peak RSS, process tree", f"{res['peak_rss_mb'] / 1024:.2f} GB"),
