@@ -225,3 +225,26 @@ def test_calls_after_retire_never_reach_the_ending_thread(qtbot, starter_gguf: P
         assert not session.ask("Hello?", temperature=0.1, top_p=0.9, max_tokens=4)
         assert session.close(30_000)
         assert session._thread.isFinished()
+
+
+def test_a_model_closed_mid_answer_is_freed_in_its_own_thread(qtbot, starter_gguf: Path) -> None:
+    """close() while an answer streams: quit() ends the chat thread's loop after the answer, leaving the queued
+    release behind it; the model must still be freed there, in the thread that loaded it, before close returns."""
+    import threading
+
+    from tunedesk.ui.pages.chat.chat_session import ChatSession
+
+    session = ChatSession(str(starter_gguf), n_threads=2)
+    with qtbot.waitSignal(session.chunk, timeout=180000):
+        assert session.ask("Write a long story about the sea.", temperature=0.0, top_p=1.0, max_tokens=400)
+    llm = session._worker.engine.llm
+    closed_in: list[int] = []
+    close = llm.close
+
+    def recording_close() -> None:  # the model itself, wrapped on this one object: Qt's wiring stays as it is
+        closed_in.append(threading.get_ident())
+        close()
+
+    llm.close = recording_close
+    assert session.close(60_000)
+    assert closed_in and closed_in[0] != threading.get_ident()

@@ -25,7 +25,7 @@ import functools
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 
 class _ChatWorker(QObject):
@@ -173,6 +173,10 @@ class ChatSession(QObject):
         self._thread.setObjectName("chat-thread")
         self._worker = _ChatWorker(model_path, n_ctx, n_threads, system_prompt)
         self._worker.moveToThread(self._thread)
+        # Emitted in the chat thread as it ends, so both run there: the model is freed in the thread that made
+        # it even when the queued `_release` never ran (quit() ends the event loop after the slot in progress,
+        # an answer, and leaves what was queued behind it), and only then is the worker deleted.
+        self._thread.finished.connect(self._worker.release, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.finished.connect(self._on_thread_finished)
         # Queued: the worker's slots run in the chat thread.
