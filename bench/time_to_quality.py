@@ -138,7 +138,7 @@ def main() -> None:
         [("wall time (command start to end)", f"{res['wall_s']:.0f} s ({res['wall_s'] / 60:.1f} min)"),
          ("steps trained / planned", f"{steps[-1]['step'] if steps else 0} / {started.get('total_steps')}"),
          ("validating", f"{validating:.0f} s ({validating / res['wall_s']:.0%} of the run), {len(evals)} checks"),
-         ("of which the base model answering general prompts (cached after)", f"{rehearsal_s:.0f} s"),
+         ("the base model answering general prompts (first run only, cached after)", f"{rehearsal_s:.0f} s"),
          ("best validation loss", "-" if best_loss is None else f"{best_loss:.4f}"),
          ("tokens/s (training steps)", f"{steps[-1]['tokens_per_second']:.0f}" if steps else "-"),
          ("peak RSS, process tree", f"{res['peak_rss_mb'] / 1024:.2f} GB"),

@@ -102,3 +102,32 @@ def test_weights_are_counted_as_the_trainer_stores_them() -> None:
     assert weights("full", "bf16", "cpu") == pytest.approx(SMOL.params * 4 / mb, abs=0.1)
     full = estimate_memory(SMOL, Preset(method="full", precision="bf16"), "cpu", None)
     assert full.gradients_mb == pytest.approx(SMOL.params * 4 / mb, abs=0.1)  # fp32 gradients too
+
+
+# bench/scale.py, 2026-12-01 (bench/RESULTS.md): the worker's own peak RSS, TuneDesk's LoRA r16 all-linear in
+# bf16 on the CPU, batch 4, random models of the SmolLM2 shapes. (shape, seq_len, measured GB)
+SCALE_RUNS = [
+    ((576, 1536, 30, 9, 3, 135e6), 128, 1.92),
+    ((576, 1536, 30, 9, 3, 135e6), 256, 2.67),
+    ((576, 1536, 30, 9, 3, 135e6), 512, 5.10),
+    ((576, 1536, 30, 9, 3, 135e6), 1024, 9.71),
+    ((960, 2560, 32, 15, 5, 362e6), 256, 4.65),
+    ((2048, 8192, 24, 32, 32, 1711e6), 256, 10.28),
+]
+
+
+@pytest.mark.parametrize(("shape", "seq_len", "measured_gb"), SCALE_RUNS)
+def test_estimate_within_15_percent_of_measured_peaks(shape, seq_len, measured_gb) -> None:
+    from tunedesk.core.models.info import ModelInfo
+
+    hidden, inter, layers, heads, kv, params = shape
+    info = ModelInfo(
+        num_layers=layers, hidden_size=hidden, num_heads=heads, num_kv_heads=kv, intermediate_size=inter,
+        vocab_size=49152, params=int(params), tied_embeddings=True,
+    )  # fmt: skip
+    preset = Preset(
+        precision="bf16", batch_size=4, seq_len=seq_len, lora_r=16, target_modules="all-linear",
+        gradient_checkpointing=False,
+    )  # fmt: skip
+    estimate_gb = estimate_memory(info, preset, "cpu", None).total_mb / 1024
+    assert estimate_gb == pytest.approx(measured_gb, rel=0.15)

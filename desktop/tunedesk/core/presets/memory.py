@@ -3,9 +3,11 @@
     total = weights + adapter + gradients + optimizer + activations + logits + overhead
 
 All constants live in CONSTANTS below, each with where it comes from, so they can be calibrated against
-measured peaks. Calibration point so far (FINDINGS): transformers Trainer + peft LoRA r=16 on q/k/v/o,
-batch 8, rows of ~100 tokens (seq_len 128), SmolLM2-135M in fp32 on the CPU peaked at about 4 GB RSS;
-this model gives ~3.9 GB for that run (tests/unit/test_memory.py holds it to within 25%).
+measured peaks. Calibration points: transformers Trainer + peft LoRA r=16 on q/k/v/o, batch 8, rows of ~100
+tokens (seq_len 128), SmolLM2-135M in fp32 on the CPU peaked at about 4 GB RSS (FINDINGS; tests/unit/
+test_memory.py holds it to within 25%); and bench/scale.py's six TuneDesk runs on the CPU (random models of
+the SmolLM2 shapes at 135M, 360M and 1.7B, seq_len 128 to 1024, bf16): the estimate is within 8% of each
+worker's measured peak (bench/RESULTS.md).
 
 With several processes the estimate is per process (each has its own memory budget: one GPU). Plain data
 parallel keeps a whole copy everywhere and adds the flat gradient buffer that is summed over the ranks;
@@ -37,11 +39,16 @@ CONSTANTS: dict[str, float] = {
     # up, activation, product, down input) -- from walking a Llama block's autograd graph.
     "act_hidden_factor": 12.0,
     "act_inter_factor": 5.0,
-    # Logits are upcast to fp32 for the loss: logits, log-softmax and their gradient are alive at once.
-    "logit_copies": 3.0,
+    # Logits are upcast to fp32 for the loss: the logits and their gradient are alive at once (the log-softmax
+    # is fused into the loss).
+    "logit_copies": 2.0,
+    # Off CUDA, attention runs on the plain (math) path, which keeps each layer's attention probabilities,
+    # batch x heads x seq_len^2, for the backward pass: the part that grows with the square of the length.
+    # CUDA's fused kernels (flash / memory-efficient) keep none.
+    "attn_prob_copies": 1.0,
     # Framework baseline: torch + transformers + peft + data in the process (CPU/MPS RSS), or the CUDA
     # context and cuBLAS workspaces (GPU memory).
-    "overhead_cpu_mb": 1000.0,
+    "overhead_cpu_mb": 900.0,
     "overhead_cuda_mb": 700.0,
     # Allocator slack: glibc malloc on CPU fragments more than the CUDA caching allocator.
     "slack_cpu": 1.2,
@@ -157,7 +164,12 @@ def estimate_memory(
     else:
         layer_act = tokens * info.num_layers * per_layer * act_bytes
     logits = tokens * info.vocab_size * c["bytes_fp32"] * c["logit_copies"]
-    activations = layer_act + logits
+    attention = 0.0
+    if device != "cuda":
+        kept_layers = 1 if preset.gradient_checkpointing else info.num_layers
+        attention = preset.batch_size * max(info.num_heads, 1) * preset.seq_len**2 * kept_layers * act_bytes
+        attention *= c["attn_prob_copies"]
+    activations = layer_act + logits + attention
 
     gpu = device in ("cuda",)
     slack = c["slack_gpu"] if gpu else c["slack_cpu"]
