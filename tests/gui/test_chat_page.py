@@ -232,6 +232,8 @@ def test_a_model_closed_mid_answer_is_freed_in_its_own_thread(qtbot, starter_ggu
     release behind it; the model must still be freed there, in the thread that loaded it, before close returns."""
     import threading
 
+    from PySide6.QtCore import QCoreApplication
+
     from tunedesk.ui.pages.chat.chat_session import ChatSession
 
     session = ChatSession(str(starter_gguf), n_threads=2)
@@ -248,3 +250,5 @@ def test_a_model_closed_mid_answer_is_freed_in_its_own_thread(qtbot, starter_ggu
     llm.close = recording_close
     assert session.close(60_000)
     assert closed_in and closed_in[0] != threading.get_ident()
+    # The worker is handed back to the GUI thread and deleted there with its session, never in the ending thread.
+    assert session._worker.thread() == QCoreApplication.instance().thread()

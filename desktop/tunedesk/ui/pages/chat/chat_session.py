@@ -25,7 +25,7 @@ import functools
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 
 class _ChatWorker(QObject):
@@ -100,11 +100,16 @@ class _ChatWorker(QObject):
     @Slot()
     def release(self) -> None:
         """Free the model in the thread that made it, before the thread ends: llama.cpp's model must not be
-        torn down from another thread, nor left to a finalizer at interpreter exit."""
+        torn down from another thread, nor left to a finalizer at interpreter exit. Then hand this object to
+        the GUI thread, where its session deletes it: a Python-made QObject deleted in the ending chat thread
+        tore down its wrapper there, under the GUI thread's feet (segmentation faults in the chat tests)."""
         engine, self.engine = self.engine, None
         llm = getattr(engine, "llm", None)
         if llm is not None and hasattr(llm, "close"):
             llm.close()
+        app = QCoreApplication.instance()
+        if app is not None and self.thread() is QThread.currentThread():
+            self.moveToThread(app.thread())  # only the thread an object lives in may push it away
 
 
 def _engine_stats(engine: Any) -> dict[str, Any]:
@@ -173,11 +178,11 @@ class ChatSession(QObject):
         self._thread.setObjectName("chat-thread")
         self._worker = _ChatWorker(model_path, n_ctx, n_threads, system_prompt)
         self._worker.moveToThread(self._thread)
-        # Emitted in the chat thread as it ends, so both run there: the model is freed in the thread that made
+        # Emitted in the chat thread as it ends, so this runs there: the model is freed in the thread that made
         # it even when the queued `_release` never ran (quit() ends the event loop after the slot in progress,
-        # an answer, and leaves what was queued behind it), and only then is the worker deleted.
+        # an answer, and leaves what was queued behind it). The worker then lives in the GUI thread and goes
+        # with this session.
         self._thread.finished.connect(self._worker.release, Qt.ConnectionType.DirectConnection)
-        self._thread.finished.connect(self._worker.deleteLater)
         self._thread.finished.connect(self._on_thread_finished)
         # Queued: the worker's slots run in the chat thread.
         self._ask.connect(self._worker.ask)
@@ -222,12 +227,8 @@ class ChatSession(QObject):
         self._end()
 
     def _end(self) -> None:
-        """Ask the thread to free the model and end, once: a second call must not touch the worker again.
-
-        The worker is deleted in the chat thread as that thread finishes, holding Qt's lock on its connections
-        while PySide takes the GIL to drop its wrapper. A later emit to it from the GUI thread (a second
-        retire or close) would hold the GIL and wait for that lock: both threads stuck for good.
-        """
+        """Ask the thread to free the model and end, once: a second call must not touch the worker again
+        (it is being handed back to the GUI thread as the chat thread ends)."""
         if self._ending:
             return
         self._ending = True
