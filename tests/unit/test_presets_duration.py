@@ -14,12 +14,14 @@ from tunedesk.core.presets.duration import estimate_duration, flops_per_token, m
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import EventWriter
 
+from .fakes import hardware
+
 STARTER = ModelInfo(name="starter", params=134_515_008)
 STATS = DataStats(n_examples=200, p95_tokens=150, max_tokens=180, total_tokens=24_000, supervised_tokens=4000)
 
 
 def hw(cores: int = 2, fp32: float = 160.0) -> HardwareInfo:
-    return HardwareInfo(cpu_physical_cores=cores, cpu_fp32_gflops=fp32, cpu_bf16_gflops=fp32 / 3)
+    return hardware(cpu_physical_cores=cores, cpu_fp32_gflops=fp32, cpu_bf16_gflops=fp32 / 3)
 
 
 def test_lengths_follow_the_data_and_the_preset(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.quants import QUANT_NAMES
+from tunedesk.core.formatting import gb
 from tunedesk.core.protocol import EventWriter
 from tunedesk.core.storage_errors import storage_error_for
 
@@ -60,7 +61,7 @@ def main(argv: list[str]) -> int:
     emit(
         "log",
         message=f"Exporting {run_dir.name}: {plan.choice.checkpoint} adapter, {plan.quant} ({plan.quant_reason}), "
-        f"about {plan.needed_bytes / 2**30:.2f} GB of disk.",
+        f"about {gb(plan.needed_bytes / 2**20)} of disk.",
         level="info",
     )
     try:

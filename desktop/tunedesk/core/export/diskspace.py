@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.quants import gguf_bytes
+from tunedesk.core.formatting import gb
 
 FreeSpace = Callable[[Path], int]
 MARGIN = 1.10  # metadata, the tokenizer, and the file systems' own rounding
@@ -56,8 +57,8 @@ def check_disk_space(out_dir: Path, needed: int, free: FreeSpace = free_bytes) -
     have = free(out_dir)
     if have < needed:
         raise TuneDeskError(
-            f"Not enough free disk space to export: it needs about {needed / 2**30:.2f} GB, "
-            f"and {have / 2**30:.2f} GB is free.",
+            f"Not enough free disk space to export: it needs about {gb(needed / 2**20)}, "
+            f"and {gb(have / 2**20)} is free.",
             hint="Free some space on that disk, or export to another disk with --out DIR.",
             kind="disk_full",
             where={"folder": str(out_dir), "needed_bytes": needed, "free_bytes": have},
