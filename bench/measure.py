@@ -142,6 +142,26 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, log: Path | 
     return {"rc": rc, "wall_s": wall, "peak_rss_mb": peak_mb}
 
 
+def read_events(run_dir: Path) -> list[dict]:
+    """A run folder's events (an empty list when the run never started)."""
+    import json
+
+    path = run_dir / "events.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+
+
+def validating_seconds(events: list[dict]) -> float:
+    """Time a run spent validating: from the event just before each check (its step, or the start) to the
+    check itself."""
+    validating, previous = 0.0, None
+    for e in events:
+        if e["event"] == "eval" and previous is not None:
+            validating += e["t"] - previous["t"]
+        if e["event"] in ("step", "started", "checkpoint"):
+            previous = e
+    return validating
+
+
 def print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     """A markdown table (what RESULTS.md holds), printed and returned."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

@@ -24,7 +24,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import ROOT, bench_env, load_line, machine_line, print_table, run_measured, today  # noqa: E402
+from measure import (  # noqa: E402
+    ROOT,
+    bench_env,
+    load_line,
+    machine_line,
+    print_table,
+    read_events,
+    run_measured,
+    today,
+    validating_seconds,
+)
 
 GENERATOR = ROOT / "resources" / "sample_data" / "make_support_summaries.py"
 LINE = re.compile(r"^\[(?P<category>[A-Z]+)\] .+ \| urgency: (?P<urgency>\w+) \| next: .+$")
@@ -95,19 +105,14 @@ def main() -> None:
     start_load = load_line()
     print(f"[train] {start_load}: {' '.join(cmd[3:])}", flush=True)
     res = run_measured(cmd, bench_env(), work / "train.log")
-    events = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines() if x.strip()]
+    events = read_events(run_dir)
     finished = next((e for e in events if e["event"] == "finished"), {})
     if res["rc"] != 0 or not finished:
         raise SystemExit("the run failed:\n" + (work / "train.log").read_text()[-2000:])
     steps = [e for e in events if e["event"] == "step"]
     evals = [e for e in events if e["event"] == "eval"]
     started = next(e for e in events if e["event"] == "started")
-    validating, previous = 0.0, None
-    for e in events:
-        if e["event"] == "eval" and previous is not None:
-            validating += e["t"] - previous["t"]
-        if e["event"] in ("step", "started", "checkpoint"):
-            previous = e
+    validating = validating_seconds(events)
     rehearsal = [e["t"] for e in events if e["event"] == "log" and e.get("stage") == "general_answers"]
     rehearsal_s = rehearsal[-1] - rehearsal[0] if len(rehearsal) > 1 else 0.0
     best_loss = min((e["val_loss"] for e in evals if e.get("val_loss") is not None), default=None)

@@ -35,14 +35,11 @@ from measure import (  # noqa: E402
     machine_line,
     matmul_ceiling,
     print_table,
+    read_events,
     run_measured,
     today,
+    validating_seconds,
 )
-
-
-def read_events(run_dir: Path) -> list[dict]:
-    path = run_dir / "events.jsonl"
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
 
 
 def tunedesk_run(args, work: Path, label: str, src: Path) -> dict:
@@ -63,13 +60,7 @@ def tunedesk_run(args, work: Path, label: str, src: Path) -> dict:
         tail = (work / f"{label}.log").read_text()[-1500:]
         raise SystemExit(f"[{label}] tunedesk train failed (exit {res['rc']}):\n{tail}")
     preset = json.loads((run_dir / "config.json").read_text())["preset"]
-    # Validation time: from the event just before each check (its step, or the start) to the check itself.
-    validating, previous = 0.0, None
-    for e in events:
-        if e["event"] == "eval" and previous is not None:
-            validating += e["t"] - previous["t"]
-        if e["event"] in ("step", "started", "checkpoint"):
-            previous = e
+    validating = validating_seconds(events)
     last = steps[-1]
     step_s = last["trained_tokens"] / last["tokens_per_second"] if last["tokens_per_second"] else 0.0
     started = next(e for e in events if e["event"] == "started")
