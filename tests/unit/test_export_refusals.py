@@ -100,3 +100,18 @@ def test_quants_that_fall_back_on_narrow_rows_are_avoided() -> None:
     # A 1-4B model would get q5_k_m; with narrow rows it gets q6_k instead, never an avoided choice.
     narrow = recommend_quant(ModelInfo(params=1_500_000_000, hidden_size=1600))
     assert narrow.quant == "q6_k" and narrow.quant not in narrow.avoid
+    assert narrow.reason == "A 1.5B model: q6_k keeps it close to full quality (q5_k_m does not suit it)."
+
+
+def test_a_quant_that_does_not_suit_the_model_is_warned_about(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """Chosen by the user, q5_k_m on rows that are not multiples of 256 is kept but warned about (the CLI
+    prints it), with the choice that suits; a suitable choice is not."""
+    layout = make_run(tmp_path / "run", tiny_model_dir)  # 64-wide rows
+    events: list[tuple[str, dict]] = []
+    plan = plan_export(layout.root, quant="q5_k_m", emit=lambda ev, **f: events.append((ev, f)))
+    warnings = [f["message"] for ev, f in events if ev == "log" and f.get("level") == "warning"]
+    assert plan.quant == "q5_k_m" and "64-wide" in plan.quant_reason
+    assert len(warnings) == 1 and "64-wide" in warnings[0] and "Try q8_0" in warnings[0]
+    events.clear()
+    plan_export(layout.root, quant="q4_k_m", emit=lambda ev, **f: events.append((ev, f)))
+    assert not [f for ev, f in events if f.get("level") == "warning"]

@@ -65,6 +65,8 @@ def _print_event(ev: dict[str, Any]) -> None:
             print(f"[{name}] done: {ev.get('message', '')}", flush=True)
         elif ev["status"] == "failed":
             print(f"[{name}] FAILED: {ev.get('message', '')}", flush=True)
+    elif kind == "log" and ev.get("level") == "warning":
+        print(f"Warning: {ev['message']}", file=sys.stderr, flush=True)
     elif kind == "error":
         hint = ev.get("hint")
         print(f"Error: {ev['message']}" + (f"\n  What to do: {hint}" if hint else ""), file=sys.stderr)

@@ -36,7 +36,7 @@ from tunedesk.core.export.memory_check import AvailableRam, available_ram, check
 from tunedesk.core.export.merge import AdapterChoice, choose_adapter, merge_run, merged_is_current
 from tunedesk.core.export.modelfile import modelfile_text
 from tunedesk.core.export.quantize import quantize_gguf
-from tunedesk.core.export.quants import after_failed_verification, get_quant, recommend_quant
+from tunedesk.core.export.quants import after_failed_verification, get_quant, recommend_quant, unsuited_quants
 from tunedesk.core.export.same_quant_base import same_quant_base
 from tunedesk.core.export.verify import verify_gguf
 from tunedesk.core.runs import RunConfig, RunLayout, load_config
@@ -105,6 +105,12 @@ def plan_export(
     require_converter()
     if quant:
         q, reason = get_quant(quant).name, "chosen by you"
+        unsuited = unsuited_quants(info).get(q)
+        if unsuited:  # the user's choice stands; the check after it will say whether the file is good
+            reason = f"chosen by you; {unsuited[0].lower()}{unsuited[1:]}"
+            emit(
+                "log", message=f"{q}: {unsuited} Try {recommend_quant(info).quant} instead.", level="warning"
+            )
     else:
         rec = recommend_quant(info)
         q, reason = rec.quant, rec.reason

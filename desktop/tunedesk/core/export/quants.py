@@ -119,7 +119,11 @@ def recommend_quant(model_info: Any, hardware: Any = None) -> Recommendation:
         return _recommend_for_run(model_info, hardware)
     rec, avoid = _recommend(model_info, hardware), unsuited_quants(model_info)
     if rec.quant in avoid:
-        rec = Recommendation("q6_k", f"{rec.reason.split(':')[0]}: q6_k, since {rec.quant} does not suit it.")
+        billions = (_params_of(model_info) or 0) / 1e9
+        rec = Recommendation(
+            "q6_k",
+            f"A {billions:.1f}B model: q6_k keeps it close to full quality ({rec.quant} does not suit it).",
+        )
     return replace(rec, avoid=avoid)
 
 
