@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunedesk.cli.main import main as cli_main
-from tunedesk.core.data.advice import fine_tuning_advice
+from tunedesk.core.data.advice import base_already_good, fine_tuning_advice
 from tunedesk.core.data.records import Record
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import EventWriter
@@ -41,6 +41,8 @@ def test_advice_for_few_rows_labels_and_copies() -> None:
     varied = [_chat(f"q{i}", f"a long and different answer {i}") for i in range(150)]
     assert fine_tuning_advice(varied) == []
     assert kinds(fine_tuning_advice(varied, base_val_loss=0.3)) == {"base_already_good"}
+    assert base_already_good(0.5) is None and base_already_good(None) is None
+    assert "(validation loss 0.30 at step 0)" in base_already_good(0.3).message
     assert all("Chat page" in a.action for a in fine_tuning_advice(labels))
 
 

@@ -61,16 +61,22 @@ def fine_tuning_advice(records: list[Record], base_val_loss: float | None = None
                     TRY_PROMPT,
                 )
             )
-    if base_val_loss is not None and base_val_loss < BASE_ALREADY_GOOD:
-        out.append(
-            Advice(
-                "base_already_good",
-                f"The base model already scores {base_val_loss:.2f} on this data before training: it mostly "
-                "answers like your rows already.",
-                TRY_PROMPT,
-            )
-        )
+    good = base_already_good(base_val_loss)
+    if good is not None:
+        out.append(good)
     return out
+
+
+def base_already_good(base_val_loss: float | None) -> Advice | None:
+    """Advice when a run's step-0 check (the base model's task validation loss) is already low, else None."""
+    if base_val_loss is None or not base_val_loss < BASE_ALREADY_GOOD:
+        return None
+    return Advice(
+        "base_already_good",
+        f"The base model already did well on your data (validation loss {base_val_loss:.2f} at step 0): "
+        "a system prompt may be enough.",
+        TRY_PROMPT,
+    )
 
 
 def _copied(record: Record) -> bool:

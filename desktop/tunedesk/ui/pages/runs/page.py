@@ -25,6 +25,7 @@ from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import RunLayout, RunSummary, list_runs
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.runs.list_card import RunsListCard
+from tunedesk.ui.pages.runs.outcome import outcome_line
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.curves import TrainingCurves
 from tunedesk.ui.widgets.error_banner import ErrorBanner
@@ -119,7 +120,7 @@ class RunsPage(QWidget):
     def _on_selection(self) -> None:
         run = self.selected()
         self._update_buttons()
-        self.forgetting.setText(forgetting_line(run))
+        self.forgetting.setText(outcome_line(run))
         if run is None:
             several = len(self.selected_runs()) > 1
             self.curves.clear()
@@ -265,21 +266,3 @@ class RunsPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         self.refresh()  # runs may have changed while another page was shown
-
-
-def forgetting_line(run: RunSummary | None) -> str:
-    """'General ability: ...' for a run with a forgetting measure, with the remedy when it dropped; else ''."""
-    from tunedesk.core.errors import TuneDeskError
-    from tunedesk.core.report.verdict import forgetting_verdict
-    from tunedesk.core.runs import load_config
-
-    if run is None or not run.forgetting:
-        return ""
-    try:
-        fraction = load_config(run.path).preset.general_data_fraction
-    except (TuneDeskError, OSError):
-        fraction = 0.0
-    verdict = forgetting_verdict(run.forgetting, fraction)
-    if verdict is None:
-        return ""
-    return verdict.text + (f" {verdict.remedy}" if verdict.remedy else "")
