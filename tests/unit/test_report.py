@@ -113,4 +113,10 @@ def test_advice_reaches_the_data_report_and_spares_the_sample(tmp_path: Path) ->
         for i in range(40)
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert any("system prompt" in s and "Chat page" in s for s in inspect_dataset(str(path)).suggestions)
+    report = inspect_dataset(str(path))
+    assert any("system prompt" in s and "Chat page" in s for s in report.suggestions)
+    # The drafted prompt the Data page offers to try in Chat: the labels, and rows as examples.
+    draft = report.to_dict()["try_prompt"]
+    assert "one of these labels and nothing else: ok, spam." in draft
+    assert "Example 1\nMessage: mail 0\nAnswer: ok" in draft
+    assert inspect_dataset(sample_dataset()).try_prompt == ""
