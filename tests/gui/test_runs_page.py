@@ -180,6 +180,7 @@ def test_two_selected_runs_compare_side_by_side_in_the_data_folder(qtbot, state,
     page = RunsPage(state)
     qtbot.addWidget(page)
     assert page.select(str(runs["alpha"].root))
+    assert page.compare_button.isVisibleTo(page) and page.list_card.compare_help.isVisibleTo(page)
     assert not page.compare_button.isEnabled()  # one run: nothing to compare it with
     page.table.select_rows([0, 1])
     assert page.compare_button.isEnabled()

@@ -37,7 +37,6 @@ class RunsListCard(Card):
             self.resume_button,
             self.export_button,
             self.report_button,
-            self.compare_button,
             self.folder_button,
             self.delete_button,
         ):
@@ -47,10 +46,12 @@ class RunsListCard(Card):
         set_role(self.refresh_button, "link")
         actions.addWidget(self.refresh_button)
         self.body.addLayout(actions)
-        self.compare_help = help_label(
-            "To compare two runs, select both (Ctrl-click the second), then Compare."
-        )
-        self.body.addWidget(self.compare_help)
+        # Compare on a row of its own, beside its help line: the row above is full on a small screen.
+        compare = QHBoxLayout()
+        self.compare_help = help_label("Select two runs (Ctrl-click the second) to see them side by side.")
+        compare.addWidget(self.compare_button)
+        compare.addWidget(self.compare_help, 1)
+        self.body.addLayout(compare)
         # The selected run's forgetting measure in words (core/report/verdict.py), with the remedy.
         self.forgetting = QLabel("")
         self.forgetting.setWordWrap(True)
