@@ -111,3 +111,21 @@ def test_a_folder_of_notes_is_raw_text(qtbot, page: DataPage) -> None:
     assert page.preview.rowCount() == len([p for p in notes.iterdir() if p.suffix in (".md", ".txt")])
     assert page.format_label.text() == "Plain text in a folder of notes"
     assert page.state.data_path == str(notes)
+
+
+def test_a_narrow_preview_elides_its_headers_and_tells_them_whole(qtbot) -> None:
+    """At 1024x640 the table is narrow: "Answer (assi…" with the whole name in the tooltip, never a header
+    cut on both sides ("swer (assista")."""
+    from PySide6.QtCore import Qt
+
+    from tunedesk.core.data.loader import load_dataset
+    from tunedesk.ui.pages.data.preview_tabs import DataPreview
+
+    preview = DataPreview()
+    qtbot.addWidget(preview)
+    preview.show_data([r.to_dict() for r in load_dataset(sample_dataset()).records[:20]], [])
+    header = preview.table.horizontalHeader()
+    assert header.textElideMode() == Qt.TextElideMode.ElideRight
+    last = header.count() - 1
+    tip = preview.preview.headerData(last, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert tip == "Answer (assistant)"

@@ -163,3 +163,34 @@ def test_refresh_redraws_the_selected_run_with_its_new_steps(qtbot, state):
     assert [p[0] for p in page.curves.train_points] == [1, 2, 3, 4]
     x, _y = page.curves.train_curve.getData()
     assert list(x) == [1, 2, 3, 4]  # drawn, not only collected
+
+
+def test_two_selected_runs_compare_side_by_side_in_the_data_folder(qtbot, state, monkeypatch, tunedesk_home):
+    from PySide6.QtGui import QDesktopServices
+
+    runs = {}
+    for name, tuned in (("alpha", 1.25), ("beta", 1.75)):
+        runs[name] = make_run(name, 2, finished=None)
+        forgetting = {"general_loss_base": 1.0, "general_loss_tuned": tuned, "prompts": 24, "seconds": 2.0}
+        EventWriter(log_path=runs[name].events).emit(
+            "finished", status="completed", best_val_loss=0.5, forgetting=forgetting
+        )
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    page = RunsPage(state)
+    qtbot.addWidget(page)
+    assert page.select(str(runs["alpha"].root))
+    assert page.compare_button.isVisibleTo(page) and page.list_card.compare_help.isVisibleTo(page)
+    assert not page.compare_button.isEnabled()  # one run: nothing to compare it with
+    page.table.select_rows([0, 1])
+    assert page.compare_button.isEnabled()
+    assert not page.report_button.isEnabled()  # the one-run buttons wait for a single run
+    page.refresh()
+    assert len(page.selected_runs()) == 2  # a refresh keeps both
+    page.compare_button.click()
+    assert len(opened) == 1
+    html = Path(opened[0])
+    assert html.parent == tunedesk_home / "reports" and html.is_file()
+    text = html.read_text(encoding="utf-8")
+    assert "alpha" in text and "beta" in text and "1.2500" in text and "1.7500" in text
+    assert not list(html.parent.glob(".*.tmp"))  # written whole, through a temp file

@@ -32,3 +32,21 @@ def test_a_dpo_run_gets_a_preference_plot(qtbot) -> None:
     assert list(x) == [0, 2] and list(y) == [0.0, 0.95]
     curves.clear()
     assert curves.preference_plot.isHidden() and curves.accuracy_points == []
+
+
+def test_legends_sit_beside_the_titles_never_on_the_curves(qtbot) -> None:
+    """A validation loss that ends high is drawn in the top-right corner, where the legend used to be."""
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.load_events(_dpo_events())
+    curves.resize(780, 170)  # three plots side by side: about as narrow as a small screen makes them
+    curves.show()
+    qtbot.waitExposed(curves)
+    # The plots are laid out once their widgets have their size.
+    qtbot.waitUntil(lambda: curves.loss_plot.getPlotItem().vb.sceneBoundingRect().height() < 170)
+    for plot in (curves.loss_plot, curves.preference_plot):
+        item = plot.getPlotItem()
+        legend = item.legend.sceneBoundingRect()
+        assert legend.width() > 0 and legend.intersected(item.vb.sceneBoundingRect()).isEmpty()
+        assert legend.intersected(item.titleLabel.item.sceneBoundingRect()).isEmpty()
+        assert plot.rect().contains(legend.toRect())  # all of it shown

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunedesk.cli.main import main as cli_main
-from tunedesk.core.data.advice import fine_tuning_advice
+from tunedesk.core.data.advice import base_already_good, fine_tuning_advice
 from tunedesk.core.data.records import Record
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import EventWriter
@@ -41,6 +41,8 @@ def test_advice_for_few_rows_labels_and_copies() -> None:
     varied = [_chat(f"q{i}", f"a long and different answer {i}") for i in range(150)]
     assert fine_tuning_advice(varied) == []
     assert kinds(fine_tuning_advice(varied, base_val_loss=0.3)) == {"base_already_good"}
+    assert base_already_good(0.5) is None and base_already_good(None) is None
+    assert "(validation loss 0.30 at step 0)" in base_already_good(0.3).message
     assert all("Chat page" in a.action for a in fine_tuning_advice(labels))
 
 
@@ -111,4 +113,10 @@ def test_advice_reaches_the_data_report_and_spares_the_sample(tmp_path: Path) ->
         for i in range(40)
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert any("system prompt" in s and "Chat page" in s for s in inspect_dataset(str(path)).suggestions)
+    report = inspect_dataset(str(path))
+    assert any("system prompt" in s and "Chat page" in s for s in report.suggestions)
+    # The drafted prompt the Data page offers to try in Chat: the labels, and rows as examples.
+    draft = report.to_dict()["try_prompt"]
+    assert "one of these labels and nothing else: ok, spam." in draft
+    assert "Example 1\nMessage: mail 0\nAnswer: ok" in draft
+    assert inspect_dataset(sample_dataset()).try_prompt == ""

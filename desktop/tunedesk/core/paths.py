@@ -6,6 +6,7 @@ Everything lives under one data home so a user can find, back up or delete it in
     <home>/models/           GGUF base models de-quantized once into safetensors folders
     <home>/vendor/           llama.cpp's converter and the starter model, installed by `tunedesk setup`
     <home>/cache/            small caches (the hardware probe)
+    <home>/reports/          runs compared side by side (the Runs page's Compare)
 
 TUNEDESK_HOME moves the whole home (tests point it at a temp folder); TUNEDESK_VENDOR moves only the
 vendor folder and TUNEDESK_MODELS the de-quantized models, so tests can share them across temp homes.
@@ -40,6 +41,10 @@ def models_dir() -> Path:
 
 def cache_dir() -> Path:
     return data_home() / "cache"
+
+
+def reports_dir() -> Path:
+    return data_home() / "reports"
 
 
 def bundle_dir() -> Path | None:

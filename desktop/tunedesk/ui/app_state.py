@@ -32,6 +32,7 @@ class AppState(QObject):
         training_changed(bool): whether a worker trains the current run from this app.
         open_requested(str): a run folder to show on the Train page (even if it already is the current run).
         resume_requested(str): a run folder to continue training from its last checkpoint (Train page does).
+        chat_prompt_requested(str): a system prompt to try on the chosen base model (the Chat page does).
     """
 
     # Each shared value beside the signal it emits when it changes. A value is read and assigned like an
@@ -61,6 +62,7 @@ class AppState(QObject):
     navigate = Signal(str)
     resume_requested = Signal(str)
     open_requested = Signal(str)
+    chat_prompt_requested = Signal(str)
 
     # ---- actions ----------------------------------------------------------------------------------------
     def go_to(self, page_name: str) -> None:
@@ -80,6 +82,11 @@ class AppState(QObject):
         self.set_run_dir(run_dir)
         self.resume_requested.emit(str(run_dir))
         self.navigate.emit("train")
+
+    def request_chat_prompt(self, system_prompt: str) -> None:
+        """Try `system_prompt` on the chosen base model in the Chat page before fine-tuning it."""
+        self.chat_prompt_requested.emit(system_prompt)
+        self.navigate.emit("chat")
 
     def show_status(self, text: str) -> None:
         self.status_message.emit(text)

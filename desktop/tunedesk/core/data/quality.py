@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tunedesk.core.data.advice import fine_tuning_advice
+from tunedesk.core.data.advice import draft_system_prompt, fine_tuning_advice
 from tunedesk.core.data.encode import encode_records, percentile
 from tunedesk.core.data.formats import format_display_name
 from tunedesk.core.data.loader import load_dataset
@@ -46,6 +46,9 @@ class QualityReport:
     total_tokens: int = 0  # tokens the training will see (after cuts)
     supervised_tokens: int = 0  # tokens with a label (the answers for chat; all for text)
     suggestions: list[str] = field(default_factory=list)
+    try_prompt: str = (
+        ""  # a system prompt to try on the base model first, when advice.py says training may not pay
+    )
 
     @property
     def errors(self) -> int:
@@ -76,6 +79,7 @@ class QualityReport:
             "total_tokens": self.total_tokens,
             "supervised_tokens": self.supervised_tokens,
             "suggestions": self.suggestions,
+            "try_prompt": self.try_prompt,
         }
 
     def to_text(self) -> str:
@@ -182,6 +186,8 @@ def inspect_dataset(
                 if cut_away and not drop_long:
                     report.long_action += f"; {cut_away} dropped, their answer was cut away entirely"
     report.suggestions = suggestions(data, report)
+    if data.data_format != "text":
+        report.try_prompt = draft_system_prompt(data.records, fine_tuning_advice(data.records))
     return report
 
 

@@ -3,7 +3,8 @@
 ``build_report(run_dir)`` -> dict with: run (name, folder, status, model, data), task (base and best/final
 validation loss, the loss curve), general (the forgetting measure and its verdict), answers (held-out task
 prompts: the base model's answer at step 0 next to the tuned model's at the last check), settings (the
-preset), timings. ``write_report`` stores report.json and report.html in the run folder.
+preset), timings. ``write_report`` stores report.json and report.html in the run folder; ``write_comparison``
+writes several runs side by side into one HTML file.
 """
 
 from __future__ import annotations
@@ -102,3 +103,17 @@ def write_report(run_dir: str | Path) -> Path:
     report = build_report(root)
     write_json_atomic(root / REPORT_JSON, report)
     return write_text_atomic(root / REPORT_HTML, render_run_html(report))
+
+
+def write_comparison(run_dirs: list[str | Path], out: str | Path | None = None) -> Path:
+    """The runs side by side as one HTML file; by default <home>/reports/compare-<run>-vs-<run>.html."""
+    from tunedesk.core.paths import reports_dir
+    from tunedesk.core.report.html import render_compare_html
+
+    reports = [build_report(d) for d in run_dirs]
+    target = (
+        Path(out)
+        if out
+        else reports_dir() / ("compare-" + "-vs-".join(Path(d).name for d in run_dirs) + ".html")
+    )
+    return write_text_atomic(target, render_compare_html(reports))

@@ -48,6 +48,18 @@ def _scientific_axis(orientation: str) -> Any:
     return ScientificAxis(orientation)
 
 
+def _legend_in_title_row(plot: Any, fg: str) -> None:
+    """The legend at the right of the title row (the title moves left), above the data: inside the plot it hid
+    the validation points of any curve that ends high (a flat or rising validation loss is in the top-right)."""
+    item = plot.getPlotItem()
+    legend = item.addLegend(
+        offset=None, labelTextColor=fg, colCount=2, frame=False, verSpacing=-6, labelTextSize="8pt"
+    )
+    legend.layout.setContentsMargins(0, 0, 0, 0)
+    legend.setParentItem(item)  # anchored to the whole plot, not its data area (the view box)
+    legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-4, 2))
+
+
 class TrainingCurves(QWidget):
     """Plots side by side against the step: loss (training and validation), learning rate, and for DPO runs
     (events with `preference_accuracy`) a third: held-out preference accuracy and the training reward margin."""
@@ -94,7 +106,7 @@ class TrainingCurves(QWidget):
         bg = "#26282d" if dark else "#ffffff"
         self.loss_plot = self._plot("Loss", bg, fg)
         self.lr_plot = self._plot("Learning rate", bg, fg, {"left": _scientific_axis("left")})
-        self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
+        _legend_in_title_row(self.loss_plot, fg)
         self.train_curve = self.loss_plot.plot([], [], name="training", pen=pg.mkPen(TRAIN_COLOR, width=2))
         self.val_curve = self.loss_plot.plot(
             [],
@@ -107,10 +119,15 @@ class TrainingCurves(QWidget):
             symbolPen=None,
         )
         self.lr_curve = self.lr_plot.plot([], [], pen=pg.mkPen(LR_COLOR, width=2))
-        self.preference_plot = self._plot("Preference (DPO)", bg, fg)
-        self.preference_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
+        # Short names: the title row holds the title and the legend side by side; the tooltip says it in full.
+        self.preference_plot = self._plot("DPO", bg, fg)
+        self.preference_plot.setToolTip(
+            "Preference training (DPO). accuracy: the share of held-out pairs whose chosen answer the model "
+            "prefers; reward margin: how much more it prefers the chosen answer while training."
+        )
+        _legend_in_title_row(self.preference_plot, fg)
         self.accuracy_curve = self.preference_plot.plot(
-            [], [], name="held-out accuracy", pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=7,
+            [], [], name="accuracy", pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=7,
             symbolBrush=VAL_COLOR, symbolPen=None,
         )  # fmt: skip
         self.margin_curve = self.preference_plot.plot(
@@ -134,7 +151,7 @@ class TrainingCurves(QWidget):
         import pyqtgraph as pg
 
         plot = pg.PlotWidget(background=bg, axisItems=axis_items)
-        plot.setTitle(title, color=fg, size="10pt")
+        plot.setTitle(title, color=fg, size="10pt", justify="left")  # the legend is on the right of its row
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setLabel("bottom", "step", color=fg)
         for name in ("left", "bottom"):

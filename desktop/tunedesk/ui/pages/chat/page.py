@@ -30,6 +30,7 @@ from tunedesk.ui.pages.chat.chat_session import CLOSE_WAIT_MS, end_all_sessions
 from tunedesk.ui.pages.chat.feedback_training import FeedbackTraining
 from tunedesk.ui.pages.chat.message_box import MessageBox
 from tunedesk.ui.pages.chat.model_bar import ModelBar
+from tunedesk.ui.pages.chat.prompt_trial import try_system_prompt
 from tunedesk.ui.widgets.page_layout import page_column, side_by_side
 
 
@@ -86,6 +87,7 @@ class ChatPage(QWidget):
         state.gguf_changed.connect(self._on_gguf_changed)
         state.run_changed.connect(lambda _run: self._update_base())
         state.training_changed.connect(lambda _on: self._update_feedback_training())
+        state.chat_prompt_requested.connect(lambda prompt: try_system_prompt(self, state.model_ref, prompt))
         self.tuned_pane.feedback.saved.connect(lambda _pairs: self._update_feedback_training())
         app = QCoreApplication.instance()
         if app is not None:

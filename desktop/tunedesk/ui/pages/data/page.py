@@ -137,6 +137,8 @@ class DataPage(QWidget):
         self.tabs = DataPreview()
         self.report_card = QualityReport()
         self.report_card.problems.currentItemChanged.connect(self._on_problem_selected)
+        card = self.report_card
+        card.try_prompt_button.clicked.connect(lambda: self.state.request_chat_prompt(card.try_prompt))
         root.addWidget(side_by_side(self.tabs, self.report_card, stretch=(3, 2), sizes=[700, 460]), 1)
         self.split_settings = SplitSettings()
         self.split_settings.val_share.valueChanged.connect(self._write_preset)

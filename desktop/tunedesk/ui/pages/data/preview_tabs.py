@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QHeaderView, QPlainTextEdit, QTableView, QTabWidget, QTextEdit, QWidget
 
@@ -29,6 +29,8 @@ class DataPreview(QTabWidget):
         self.table.setWordWrap(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        # A narrow table shows "Answer (assi…" (the tooltip has all), not a header cut on both sides.
+        self.table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
         # Two lines of text per row; the tooltip has all.
         self.table.verticalHeader().setDefaultSectionSize(48)
         self.table.setAlternatingRowColors(True)

@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget
 
 from tunedesk.ui.pages.data.histogram import TokenHistogram
 from tunedesk.ui.style import set_role
@@ -69,6 +69,16 @@ class QualityReport(Card):
         self.suggestions = QLabel("")
         self.suggestions.setWordWrap(True)
         lay.addWidget(self.suggestions)
+        # Offered only when core's advice says training may not pay (the report's "try_prompt" draft).
+        self.try_prompt_button = QPushButton("Try a system prompt in Chat first")
+        self.try_prompt_help = help_label(
+            "Opens the Chat page on the base model with a system prompt drafted from your rows: if it already "
+            "answers well, you need no training."
+        )
+        for w in (self.try_prompt_button, self.try_prompt_help):
+            lay.addWidget(w)
+            w.hide()
+        self.try_prompt = ""
 
     def clear(self) -> None:
         """A new file is being read: no problems, histogram, note or suggestions yet."""
@@ -77,6 +87,7 @@ class QualityReport(Card):
         self.histogram.hide()
         self.token_note.setText("")
         self.suggestions.setText("")
+        self._offer_prompt("")
 
     def show_report(self, report: dict[str, Any]) -> None:
         values = dict(report)
@@ -97,6 +108,7 @@ class QualityReport(Card):
         self.suggestions.setText(
             "<b>Suggestions</b><br>" + "<br>".join(f"• {escape(t)}" for t in tips) if tips else ""
         )
+        self._offer_prompt(report.get("try_prompt") or "")
         self.problems.clear()
         for p in report.get("problems") or []:
             item = QListWidgetItem(problem_text(p))
@@ -108,3 +120,8 @@ class QualityReport(Card):
         )
         set_role(self.problems_title, "heading" if count else "good")
         self.problems.setVisible(bool(count))
+
+    def _offer_prompt(self, draft: str) -> None:
+        self.try_prompt = draft
+        self.try_prompt_button.setVisible(bool(draft))
+        self.try_prompt_help.setVisible(bool(draft))

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from tunedesk.ui.pages.runs.runs_table import RunsTable
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
+from tunedesk.ui.widgets.help_label import help_label
 
 
 class RunsListCard(Card):
@@ -25,6 +26,10 @@ class RunsListCard(Card):
         self.export_button.setToolTip("Turn this run into a GGUF model file")
         self.report_button = QPushButton("Report")
         self.report_button.setToolTip("Open the before/after report: task and general ability, base vs tuned")
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip(
+            "Open two runs side by side: their losses, general ability and settings"
+        )
         self.folder_button = QPushButton("Show folder")
         self.delete_button = QPushButton("Delete…")
         for b in (
@@ -41,6 +46,12 @@ class RunsListCard(Card):
         set_role(self.refresh_button, "link")
         actions.addWidget(self.refresh_button)
         self.body.addLayout(actions)
+        # Compare on a row of its own, beside its help line: the row above is full on a small screen.
+        compare = QHBoxLayout()
+        self.compare_help = help_label("Select two runs (Ctrl-click the second) to see them side by side.")
+        compare.addWidget(self.compare_button)
+        compare.addWidget(self.compare_help, 1)
+        self.body.addLayout(compare)
         # The selected run's forgetting measure in words (core/report/verdict.py), with the remedy.
         self.forgetting = QLabel("")
         self.forgetting.setWordWrap(True)

@@ -25,6 +25,7 @@ from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import RunLayout, RunSummary, list_runs
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.pages.runs.list_card import RunsListCard
+from tunedesk.ui.pages.runs.outcome import outcome_line
 from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.curves import TrainingCurves
 from tunedesk.ui.widgets.error_banner import ErrorBanner
@@ -70,6 +71,7 @@ class RunsPage(QWidget):
         )
         self.folder_button, self.delete_button = c.folder_button, c.delete_button
         self.report_button, self.forgetting = c.report_button, c.forgetting
+        self.compare_button = c.compare_button
 
     def _connect(self) -> None:
         self.table.itemSelectionChanged.connect(self._on_selection)
@@ -79,28 +81,34 @@ class RunsPage(QWidget):
         self.export_button.clicked.connect(self.export)
         self.folder_button.clicked.connect(self.show_folder)
         self.report_button.clicked.connect(self.open_report)
+        self.compare_button.clicked.connect(self.compare_selected)
         self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
         self.list_card.refresh_button.clicked.connect(self.refresh)
         self.state.training_changed.connect(lambda _t: self.refresh())
 
     # ---- list ---------------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        selected = self.selected()
+        selected = {str(r.path) for r in self.selected_runs()}
         self.runs = list_runs()
         self.table.show_runs(self.runs)
         self.list_card.show_empty(not self.runs)
         # Keep the selection across a refresh; otherwise show the newest run's curves straight away.
-        if not (selected is not None and self.select(str(selected.path))) and self.runs:
+        kept = [row for row, run in enumerate(self.runs) if str(run.path) in selected]
+        if kept:
+            self.table.select_rows(kept)
+        elif self.runs:
             self.table.selectRow(0)
         # Re-selecting the same row emits nothing: reload its curves anyway (a run that was training when
         # it was first selected has more steps now).
         self._on_selection()
 
     def selected(self) -> RunSummary | None:
-        row = self.table.selected_row()
-        if row is None or row >= len(self.runs):
-            return None
-        return self.runs[row]
+        """The selected run when exactly one is selected (what the one-run buttons act on); else None."""
+        runs = self.selected_runs()
+        return runs[0] if len(runs) == 1 else None
+
+    def selected_runs(self) -> list[RunSummary]:
+        return [self.runs[row] for row in self.table.selected_rows() if row < len(self.runs)]
 
     def select(self, run_dir: str) -> bool:
         for row, run in enumerate(self.runs):
@@ -112,11 +120,16 @@ class RunsPage(QWidget):
     def _on_selection(self) -> None:
         run = self.selected()
         self._update_buttons()
-        self.forgetting.setText(forgetting_line(run))
+        self.forgetting.setText(outcome_line(run))
         if run is None:
+            several = len(self.selected_runs()) > 1
             self.curves.clear()
             self.curves_card.set_title("Curves")
-            self.curves_card.set_subtitle("Select a run to see how its training went.")
+            self.curves_card.set_subtitle(
+                "Several runs are selected: select one to see its curves."
+                if several
+                else "Select a run to see how its training went."
+            )
             return
         self.curves_card.set_title(f"Curves of {run.name}")
         self.curves_card.set_subtitle(
@@ -133,6 +146,7 @@ class RunsPage(QWidget):
         self.folder_button.setEnabled(run is not None)
         self.report_button.setEnabled(run is not None and run.status in run_status.FINISHED)
         self.delete_button.setEnabled(run is not None and not run_status.is_active(run.status))
+        self.compare_button.setEnabled(len(self.selected_runs()) == 2)
         if busy:
             self.reopen_button.setToolTip("A run is training: wait for it, or cancel it, first.")
         if run is not None and not run.has_adapter:
@@ -164,6 +178,21 @@ class RunsPage(QWidget):
         if run is None:
             return None
         html = write_report(run.path)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(html)))
+        return html
+
+    def compare_selected(self) -> Path | None:
+        """Write the two selected runs side by side into the data folder's reports and open it."""
+        from tunedesk.core.report.build import write_comparison
+
+        runs = self.selected_runs()
+        if len(runs) != 2:
+            return None
+        try:
+            html = write_comparison([r.path for r in runs])
+        except OSError as err:
+            self.state.show_status(f"Could not write the comparison: {err}. Check that the disk has room.")
+            return None
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(html)))
         return html
 
@@ -237,21 +266,3 @@ class RunsPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         self.refresh()  # runs may have changed while another page was shown
-
-
-def forgetting_line(run: RunSummary | None) -> str:
-    """'General ability: ...' for a run with a forgetting measure, with the remedy when it dropped; else ''."""
-    from tunedesk.core.errors import TuneDeskError
-    from tunedesk.core.report.verdict import forgetting_verdict
-    from tunedesk.core.runs import load_config
-
-    if run is None or not run.forgetting:
-        return ""
-    try:
-        fraction = load_config(run.path).preset.general_data_fraction
-    except (TuneDeskError, OSError):
-        fraction = 0.0
-    verdict = forgetting_verdict(run.forgetting, fraction)
-    if verdict is None:
-        return ""
-    return verdict.text + (f" {verdict.remedy}" if verdict.remedy else "")

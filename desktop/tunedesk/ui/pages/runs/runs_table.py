@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidgetItem, QWidget
 
@@ -40,11 +40,12 @@ def run_row(run: RunSummary) -> tuple[str, ...]:
 
 
 class RunsTable(ReadOnlyTable):
-    """One selectable row per run; every cell holds its run's folder (UserRole)."""
+    """One row per run; every cell holds its run's folder (UserRole). Ctrl- or Shift-click selects several
+    (two to compare)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(COLUMNS, parent)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(COLUMNS)):
@@ -62,6 +63,12 @@ class RunsTable(ReadOnlyTable):
                     item.setForeground(QColor(STATUS_COLORS[run.status]))
                 self.setItem(row, col, item)
 
-    def selected_row(self) -> int | None:
-        rows = self.selectionModel().selectedRows()
-        return rows[0].row() if rows else None
+    def selected_rows(self) -> list[int]:
+        return sorted(index.row() for index in self.selectionModel().selectedRows())
+
+    def select_rows(self, rows: list[int]) -> None:
+        """Select exactly these rows (a refresh keeps a selection of several runs)."""
+        self.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row in rows:
+            self.selectionModel().select(self.model().index(row, 0), flags)

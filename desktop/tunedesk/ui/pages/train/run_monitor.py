@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from tunedesk.core import status as run_status
+from tunedesk.core.data.advice import base_already_good
 from tunedesk.core.report.verdict import forgetting_verdict
 from tunedesk.ui.pages.train.log_view import LogView
 from tunedesk.ui.pages.train.run_stats import RunStats
@@ -150,6 +151,9 @@ class RunMonitor(QSplitter):
             verdict = forgetting_verdict(ev.get("forgetting"), None)
             if verdict is not None:
                 notes.append(verdict.text + (f" {verdict.remedy}" if verdict.remedy else ""))
+            good = base_already_good(ev.get("base_val_loss"))  # the step-0 check: a prompt may do
+            if good is not None:
+                notes.append(good.message)
             self.outcome_notes.setText("\n".join(notes))
             self.outcome_notes.setVisible(bool(notes))
 
