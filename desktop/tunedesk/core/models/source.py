@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core import json_text
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.vendor import SETUP_HINT, STARTER_NAME, starter_gguf
 
@@ -165,7 +166,7 @@ def check_folder(folder: Path, *, allow_pickle: bool, trust_remote_code: bool) -
             "Point --model at the folder that holds config.json, *.safetensors and the tokenizer files.",
         )
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
+        config = json_text.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise TuneDeskError(
             f"{config_path} is not valid JSON: {exc}.", hint="Re-copy the model folder.", kind="bad_model"
