@@ -159,7 +159,7 @@ class TrainPage(QWidget):
         except TuneDeskError as err:
             self.banner.show_error(err.message, err.hint)
             return
-        self._show_run(root, history)
+        self._show_run(root, history, config)
         self.banner.hide()
         self._started_at = time.monotonic()
         self.stats.set_state("Starting… (loading the model can take a minute)")
@@ -201,13 +201,13 @@ class TrainPage(QWidget):
             return
         self.settings.adopt_run(config)
         if runs.worker_alive(layout):
-            self._show_run(layout.root, [])
+            self._show_run(layout.root, [], config)
             self._started_at = time.monotonic()
             self._set_running(True)
             self.state.set_training(True)
             self.worker.attach(layout.root)  # replays events.jsonl, then follows it
             return
-        self._show_run(layout.root, read_events(layout.events))
+        self._show_run(layout.root, read_events(layout.events), config)
         self._set_running(False)  # offers the export when the run has an adapter
         summary = runs.summarize_run(layout.root)
         self.stats.set_state(run_status.sentence(summary.status))
@@ -218,9 +218,9 @@ class TrainPage(QWidget):
                 action="Continue training",
             )
 
-    def _show_run(self, root: Path, history: list[dict[str, Any]]) -> None:
+    def _show_run(self, root: Path, history: list[dict[str, Any]], config: runs.RunConfig) -> None:
         self._run_dir = str(root)
-        self.monitor.clear_run()
+        self.monitor.clear_run(config.preset.pause_on_battery_below)
         self.banner.hide()
         self._stderr_tail.clear()
         for ev in history:
