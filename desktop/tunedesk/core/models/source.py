@@ -143,6 +143,26 @@ def _resolved(path: Path) -> Path:
 
 
 # ---- safety ----------------------------------------------------------------------------------------
+# The consents a model may need (RunConfig's fields of the same names), each with its risk in one plain line.
+CONSENT_RISKS = {
+    "allow_pickle": "Its weights are pickle files (.bin/.pt): loading them runs any code hidden inside them.",
+    "trust_remote_code": "It loads through its own Python code: that code runs on this computer with your "
+    "rights.",
+}
+CONSENT_SHOWN = {"allow_pickle": "pickle weights allowed", "trust_remote_code": "its own code allowed"}
+# The refusal's hint for someone in the app, where the CLI's flags do not exist.
+GUI_CONSENT_HINT = (
+    "Use a copy of the model in safetensors format, or, if you trust its source completely, tick "
+    "\u201cI trust this model's files\u201d under Base model on the Machine & model page."
+)
+
+
+def needed_consents(info: dict[str, Any]) -> list[str]:
+    """The consents (keys of CONSENT_RISKS) a model needs before it trains, from its ModelInfo.to_dict()."""
+    needs = ["allow_pickle"] if info.get("weights_format") == "pickle" else []
+    return needs + (["trust_remote_code"] if info.get("needs_trust_remote_code") else [])
+
+
 def weight_files(folder: Path) -> tuple[list[Path], list[Path]]:
     """(safetensors files, pickle files) in a model folder."""
     safe = sorted(folder.glob("*.safetensors"))
