@@ -28,7 +28,7 @@ LOAD_MS = 600_000  # the worker imports torch and loads the model before its fir
 STEP_MS = 300_000
 
 
-def _long_run(model_dir: Path, tmp_path: Path) -> RunLayout:
+def _long_run(model_dir: Path, tmp_path: Path, **preset_fields: object) -> RunLayout:
     """A run that would take thousands of steps, with no check, sample or checkpoint until it is stopped."""
     data = tmp_path / "tickets.jsonl"
     rows = [
@@ -45,6 +45,7 @@ def _long_run(model_dir: Path, tmp_path: Path) -> RunLayout:
         save_every=100_000,
         val_max=2,
         sample_prompts=0,
+        **preset_fields,
     )
     return create_run(RunConfig(model=str(model_dir), data=str(data), preset=preset))
 
@@ -103,6 +104,40 @@ def test_pause_resume_and_cancel_the_real_worker_through_the_buttons(qtbot, page
     summary = summarize_run(layout.root)
     assert summary.status == "cancelled" and summary.resumable  # a checkpoint to continue from
     assert not page.state.training and page.stats.state_label.text().startswith("Stopped")
+
+
+def test_a_battery_pause_says_why_and_resume_goes_on_on_battery(
+    qtbot, page, tiny_model_dir, tmp_path, monkeypatch
+):
+    """The worker waits for mains power after a battery pause; the page's Resume once did nothing then."""
+    from tunedesk.core.training.power import BATTERY_ENV
+
+    sensor = tmp_path / "battery.json"
+    sensor.write_text(json.dumps({"percent": 80, "plugged": False}))
+    monkeypatch.setenv(BATTERY_ENV, str(sensor))  # the worker inherits it: its battery sensor, injected
+    layout = _long_run(tiny_model_dir, tmp_path, pause_on_battery_below=25)
+    with qtbot.waitSignal(page.worker.started, timeout=10_000):
+        page.state.request_resume(str(layout.root))
+    _wait_for_first_step(qtbot, page)
+
+    with qtbot.waitSignal(
+        page.worker.event, check_params_cb=lambda e: e["event"] == "paused", timeout=STEP_MS
+    ):
+        sensor.write_text(json.dumps({"percent": 12, "plugged": False}))
+    state = page.stats.state_label.text()
+    assert state.startswith("Paused at step") and "on battery below 25 %; resumes on mains power" in state
+    assert page.resume_button.isEnabled() and "on battery" in page.resume_button.toolTip()
+
+    with qtbot.waitSignal(
+        page.worker.event, check_params_cb=lambda e: e["event"] == "resumed", timeout=STEP_MS
+    ):
+        qtbot.mouseClick(page.resume_button, Qt.MouseButton.LeftButton)  # still on battery at 12 %
+    steps_at_resume = len(page.curves.train_points)
+    qtbot.waitUntil(lambda: len(page.curves.train_points) > steps_at_resume + 2, timeout=STEP_MS)
+    assert not page.paused and page.pause_button.isEnabled()  # trains on; no second battery pause
+    assert [e["event"] for e in _events(layout)].count("paused") == 1
+    with qtbot.waitSignal(page.worker.finished, timeout=STEP_MS):
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
 
 
 def _train_in_window(qtbot, window: MainWindow, model_dir: Path, tmp_path: Path) -> tuple[RunLayout, int]:

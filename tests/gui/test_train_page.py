@@ -240,6 +240,24 @@ def test_time_left_counts_down_from_core_progress_and_freezes_while_paused(qtbot
     assert stats.values["eta"].text() == "done" and stats.progress.value() == stats.progress.maximum()
 
 
+def test_a_battery_pause_says_why_on_the_state_line(qtbot):
+    from tunedesk.ui.pages.train.run_monitor import RESUME_TIP, RunMonitor
+
+    monitor = RunMonitor()
+    qtbot.addWidget(monitor)
+    monitor.clear_run(pause_below=30)  # the page passes the shown run's threshold
+    monitor.add_event({"event": "started", "total_steps": 9})
+    monitor.add_event({"event": "paused", "step": 4, "reason": "battery"})
+    assert (
+        monitor.stats.state_label.text() == "Paused at step 4: on battery below 30 %; resumes on mains power"
+    )
+    assert "Continue now, on battery" in monitor.resume_button.toolTip()
+    monitor.add_event({"event": "resumed", "step": 4, "reason": "mains_power"})
+    assert monitor.stats.state_label.text() == "Training" and monitor.resume_button.toolTip() == RESUME_TIP
+    monitor.add_event({"event": "paused", "step": 5})  # the user's own pause: no reason to give
+    assert monitor.stats.state_label.text() == "Paused at step 5"
+
+
 def test_a_finished_run_says_what_it_did_to_general_ability(qtbot):
     from tunedesk.ui.pages.train.run_monitor import RunMonitor
 

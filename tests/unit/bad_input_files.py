@@ -158,11 +158,22 @@ def _parquet(rows: list[Any]) -> bytes:
     return buf.getvalue()
 
 
+def deeply_nested(bracket: str, levels: int = 5000) -> bytes:
+    """A chat row whose messages nest `levels` deep: lists of lists, or objects in objects."""
+    if bracket == "[":
+        inner = "[" * levels + "]" * levels
+    else:
+        inner = '{"a": ' * levels + "1" + "}" * levels
+    return ('{"messages": ' + inner + "}").encode()
+
+
 def _damage(data: bytes, draw: st.DrawFn) -> bytes:
     """What editors and accidents do to a file's bytes."""
     for _ in range(draw(st.integers(0, 2))):
         what = draw(
-            st.sampled_from(["bom", "crlf", "nul", "latin1", "bad_utf8", "huge", "truncate", "binary"])
+            st.sampled_from(
+                ["bom", "crlf", "nul", "latin1", "bad_utf8", "huge", "truncate", "binary", "deep"]
+            )
         )
         if what == "bom":
             data = codecs.BOM_UTF8 + data
@@ -184,6 +195,8 @@ def _damage(data: bytes, draw: st.DrawFn) -> bytes:
             data = data + b'\n{"prompt": "' + b"word " * 60_000 + b'", "completion": "ok"}'
         elif what == "truncate":
             data = data[: draw(st.integers(0, len(data)))]
+        elif what == "deep":  # nested past what json's recursive parser follows (once a RecursionError)
+            data = data + b"\n" + deeply_nested(draw(st.sampled_from(["[", "{"])))
         else:
             data = data + draw(st.binary(min_size=1, max_size=64))
     return data

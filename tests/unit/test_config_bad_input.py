@@ -8,6 +8,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tests.unit.bad_input_files import json_values, odd_text
@@ -46,6 +47,9 @@ def configs(draw: st.DrawFn) -> bytes:
 @example(json.dumps({**GOOD, "data": {"messages": None}}).encode())  # once a TypeError
 @example(json.dumps({**GOOD, "preset": {"batch_size": 0}}).encode())  # once without the file's name
 @example(b"null")  # once without the file's name
+@example(
+    json.dumps({**GOOD, "preset": None}).replace("null", "[" * 5000 + "]" * 5000).encode()
+)  # RecursionError
 def test_a_malformed_config_is_refused_with_file_and_field(content: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp)
@@ -61,3 +65,19 @@ def test_a_malformed_config_is_refused_with_file_and_field(content: bytes) -> No
         config.preset.validate()  # what the worker checks next
     except TuneDeskError as err:
         assert err.message and err.where.get("field") in PRESET_FIELDS, err.to_dict()
+
+
+def test_settings_files_nested_thousands_deep_are_refused_with_file_and_line(tmp_path: Path) -> None:
+    """A config.json or preset file nested 5,000 levels once raised a RecursionError traceback."""
+    from tunedesk.core.presets.preset import load_preset_file
+
+    (tmp_path / "config.json").write_text('{"model": "starter", "data": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(TuneDeskError) as err:
+        load_config(tmp_path)
+    assert err.value.kind == "bad_config" and err.value.where["file"] == str(tmp_path / "config.json")
+    assert "nested too deeply" in err.value.message and "line 1" in err.value.message and err.value.hint
+    preset = tmp_path / "deep.toml"
+    preset.write_text("lora_r = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(TuneDeskError) as err:
+        load_preset_file(preset)
+    assert err.value.where["file"] == str(preset) and "nested too deeply" in err.value.message

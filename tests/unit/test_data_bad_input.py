@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from tests.unit.bad_input_files import (
     GOOD_FORMATS,
     DataFile,
+    deeply_nested,
     good_row,
     malformed_files,
     odd_text,
@@ -55,6 +56,10 @@ def _line_count(content: bytes) -> int:
 @SETTINGS
 @given(malformed_files())
 @example(DataFile(".csv", b'prompt,completion\n"' + b"word " * 30_000 + b'",ok\n'))  # a cell over csv's limit
+@example(DataFile(".jsonl", deeply_nested("[")))  # once a RecursionError traceback
+@example(DataFile(".json", b"[" + deeply_nested("{") + b"]"))
+@example(DataFile(".json", deeply_nested("[")))
+@example(DataFile(".csv", b"messages\n" + b"[" * 5000 + b"]" * 5000 + b"\n"))
 def test_malformed_files_are_reported_or_refused_never_crash(file: DataFile) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = _write(Path(tmp), file)
@@ -157,6 +162,7 @@ CLI_SRC = Path(__file__).resolve().parents[2] / "desktop"
     max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 @given(malformed_files(), st.booleans())
+@example(DataFile(".jsonl", deeply_nested("{")), False)  # once exit 1 with a RecursionError traceback
 def test_cli_data_inspect_never_shows_a_traceback(file: DataFile, as_json: bool) -> None:
     """`tunedesk data inspect` as a user runs it (a subprocess: slow, so a few examples only)."""
     with tempfile.TemporaryDirectory() as tmp:

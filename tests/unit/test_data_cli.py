@@ -58,6 +58,20 @@ def test_bad_file_exits_2_with_a_readable_message(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
+def test_deeply_nested_rows_are_named_problems_not_a_traceback(tmp_path: Path) -> None:
+    """A row nested 5,000 levels deep once ended `data inspect` with a RecursionError traceback (exit 1)."""
+    path = tmp_path / "deep.jsonl"
+    good = json.dumps({"prompt": "Q", "completion": "A"})
+    path.write_text(good + '\n{"messages": ' + "[" * 5000 + "]" * 5000 + "}\n", encoding="utf-8")
+    proc = tunedesk("data", "inspect", str(path))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr + proc.stdout, proc.stderr[-2000:]
+    assert "line 2: not valid JSON: nested too deeply (5,001 levels" in proc.stdout
+    path.write_text("[" * 5000 + "]" * 5000, encoding="utf-8")  # nothing else: the file is refused
+    proc = tunedesk("data", "inspect", str(path))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr + proc.stdout
+    assert "nested too deeply" in proc.stderr and "line 1" in proc.stderr and "What to do" in proc.stderr
+
+
 def test_bad_file_with_json_gives_an_error_object(tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_text("", encoding="utf-8")

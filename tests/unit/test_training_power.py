@@ -97,3 +97,33 @@ def test_the_settings_have_help_and_bounds() -> None:
     with pytest.raises(TuneDeskError) as err:
         Preset.from_dict({"pause_on_battery_below": 120})
     assert err.value.where["field"] == "pause_on_battery_below"
+
+
+def test_resume_during_a_battery_pause_trains_on_until_plugged_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Train page's Resume while the worker waited for mains power once did nothing at all."""
+    import threading
+
+    from tunedesk.core.training.control import Control
+
+    sensor = tmp_path / "battery.json"
+    monkeypatch.setenv(BATTERY_ENV, str(sensor))
+    sensor.write_text(json.dumps({"percent": 12, "plugged": False}))
+    watch, control = PowerWatch(20), Control()
+    assert watch.battery_low()
+    waiting = threading.Thread(target=watch.wait_for_mains, args=(control, 0.05), daemon=True)
+    waiting.start()
+    time.sleep(0.2)
+    assert waiting.is_alive()  # still on battery: it waits
+    control.request("resume")
+    waiting.join(timeout=10)
+    assert not waiting.is_alive() and not control.paused and not control.cancelled
+    assert not watch.battery_low()  # resumed on battery: not paused again at the next step
+    sensor.write_text(json.dumps({"percent": 12, "plugged": True}))
+    assert not watch.battery_low()
+    sensor.write_text(json.dumps({"percent": 12, "plugged": False}))
+    assert watch.battery_low()  # unplugged again after mains power: the threshold holds again
+    control.request("cancel")
+    watch.wait_for_mains(control, 0.05)  # a cancel ends the wait too, and is not taken for a resume
+    assert control.cancelled and not watch.waived

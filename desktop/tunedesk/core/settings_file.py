@@ -3,15 +3,15 @@ or unreadable file becomes a TuneDeskError naming the file and what to do, never
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core import json_text
 from tunedesk.core.errors import TuneDeskError
 
-PARSERS: dict[str, Callable[[str], Any]] = {"JSON": json.loads, "TOML": tomllib.loads}
+PARSERS: dict[str, Callable[[str], Any]] = {"JSON": json_text.loads, "TOML": tomllib.loads}
 
 
 def read_settings_file(
@@ -27,6 +27,14 @@ def read_settings_file(
     except (ValueError, UnicodeDecodeError) as exc:
         raise TuneDeskError(
             f"{path} is not valid {language} ({exc}).",
+            hint=invalid_hint,
+            kind=kind,
+            where={"file": str(path)},
+        ) from None
+    except RecursionError:  # tomllib, like json, recurses once per level of nesting
+        raise TuneDeskError(
+            f"{path} is not valid {language}: it is nested too deeply (brackets inside brackets, thousands "
+            "of levels).",
             hint=invalid_hint,
             kind=kind,
             where={"file": str(path)},

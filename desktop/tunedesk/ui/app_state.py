@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from tunedesk.core.models.source import CONSENT_RISKS, needed_consents
 from tunedesk.ui.shared_value import SharedValue, text
 
 # The sidebar's page names, in order; `go_to` accepts these.
@@ -33,6 +34,7 @@ class AppState(QObject):
         open_requested(str): a run folder to show on the Train page (even if it already is the current run).
         resume_requested(str): a run folder to continue training from its last checkpoint (Train page does).
         chat_prompt_requested(str): a system prompt to try on the chosen base model (the Chat page does).
+        consent_changed(str): the model ref whose consent (pickle weights, its own code) was given or withdrawn.
     """
 
     # Each shared value beside the signal it emits when it changes. A value is read and assigned like an
@@ -57,12 +59,34 @@ class AppState(QObject):
     training_changed = Signal(bool)
     training = SharedValue("training_changed", bool)
 
+    consent_changed = Signal(str)
+
     # requests, with no value kept here
     status_message = Signal(str)
     navigate = Signal(str)
     resume_requested = Signal(str)
     open_requested = Signal(str)
     chat_prompt_requested = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._consents: dict[str, tuple[str, ...]] = {}  # model ref -> what the user allowed for it
+
+    # ---- consent: what the user allowed for one model only, never carried over to another ----------------
+    def consent_for(self, model_ref: str) -> dict[str, bool]:
+        """{"allow_pickle": ..., "trust_remote_code": ...} as given for `model_ref` (all off unless given)."""
+        given = self._consents.get(model_ref, ())
+        return {name: name in given for name in CONSENT_RISKS}
+
+    def set_consent(self, model_ref: str, names: list[str]) -> None:
+        """Allow `names` (keys of CONSENT_RISKS) for `model_ref` alone; [] withdraws its consent."""
+        self._consents[model_ref] = tuple(names)
+        self.consent_changed.emit(model_ref)
+
+    def missing_consents(self) -> list[str]:
+        """What the chosen model needs and the user has not allowed (its info says what it needs)."""
+        given = self.consent_for(self.model_ref)
+        return [name for name in needed_consents(self.model_info or {}) if not given[name]]
 
     # ---- actions ----------------------------------------------------------------------------------------
     def go_to(self, page_name: str) -> None:

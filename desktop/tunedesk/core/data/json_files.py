@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core import json_text
 from tunedesk.core.data.raw import RawData, RawRow, bad_file, decode_lines
 from tunedesk.core.data.records import WARNING, Problem
 
@@ -28,6 +29,8 @@ def sniff(data: bytes) -> str:
         try:
             json.loads(first_line)
             return "jsonl"
+        except RecursionError:  # one complete line, only nested too deep: read_jsonl names its line
+            return "jsonl"
         except ValueError:
             return "json"
     return "txt"
@@ -41,7 +44,7 @@ def read_jsonl(data: bytes) -> RawData:
         if not text.strip():
             continue  # blank lines separate nothing in JSONL; skipping them is harmless
         try:
-            value = json.loads(text)
+            value = json_text.loads(text)
         except json.JSONDecodeError as exc:
             stripped = text.rstrip()
             if stripped.endswith(",") and _parses(stripped[:-1]):
@@ -49,7 +52,7 @@ def read_jsonl(data: bytes) -> RawData:
                 out.problems.append(
                     Problem(number, None, "trailing_comma", "a comma after the object", WARNING)
                 )
-                out.rows.append(RawRow(number, json.loads(stripped[:-1])))
+                out.rows.append(RawRow(number, json_text.loads(stripped[:-1])))
                 continue
             cut = number == last_content and not data.endswith(b"\n")
             why = " The file may have been cut off while writing." if cut else ""
@@ -67,7 +70,7 @@ def read_jsonl(data: bytes) -> RawData:
 
 def _parses(text: str) -> bool:
     try:
-        json.loads(text)
+        json_text.loads(text)
     except ValueError:
         return False
     return True
@@ -107,7 +110,7 @@ def _scan_array(text: str, pos: int, out: RawData) -> None:
         if column is None:
             column = pos - (text.rfind("\n", 0, pos) + 1)
         try:
-            value, end = decoder.raw_decode(text, pos)
+            value, end = json_text.raw_decode(decoder, text, pos)
         except json.JSONDecodeError as exc:
             line = _line_of(text, exc.pos)
             out.problems.append(
@@ -133,7 +136,7 @@ def read_json(path: Path, data: bytes) -> RawData:
         _scan_array(text, start, out)
         return out
     try:
-        doc = json.loads(text)
+        doc = json_text.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and sniff(data) == "jsonl":  # JSON Lines saved as .json
             return read_jsonl(data)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core import json_text
 from tunedesk.core.data.json_files import read_json, read_jsonl, sniff
 from tunedesk.core.data.raw import RawData, RawRow, bad_file, decode_lines
 from tunedesk.core.data.records import WARNING, Problem
@@ -144,7 +144,7 @@ def _csv_cell(cell: str) -> Any:
     stripped = cell.strip()
     if stripped.startswith("[") and stripped.endswith("]"):
         try:
-            return json.loads(stripped)
+            return json_text.loads(stripped)
         except ValueError:
             pass
     return cell

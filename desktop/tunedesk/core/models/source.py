@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core import json_text
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.vendor import SETUP_HINT, STARTER_NAME, starter_gguf
 
@@ -142,6 +143,26 @@ def _resolved(path: Path) -> Path:
 
 
 # ---- safety ----------------------------------------------------------------------------------------
+# The consents a model may need (RunConfig's fields of the same names), each with its risk in one plain line.
+CONSENT_RISKS = {
+    "allow_pickle": "Its weights are pickle files (.bin/.pt): loading them runs any code hidden inside them.",
+    "trust_remote_code": "It loads through its own Python code: that code runs on this computer with your "
+    "rights.",
+}
+CONSENT_SHOWN = {"allow_pickle": "pickle weights allowed", "trust_remote_code": "its own code allowed"}
+# The refusal's hint for someone in the app, where the CLI's flags do not exist.
+GUI_CONSENT_HINT = (
+    "Use a copy of the model in safetensors format, or, if you trust its source completely, tick "
+    "\u201cI trust this model's files\u201d under Base model on the Machine & model page."
+)
+
+
+def needed_consents(info: dict[str, Any]) -> list[str]:
+    """The consents (keys of CONSENT_RISKS) a model needs before it trains, from its ModelInfo.to_dict()."""
+    needs = ["allow_pickle"] if info.get("weights_format") == "pickle" else []
+    return needs + (["trust_remote_code"] if info.get("needs_trust_remote_code") else [])
+
+
 def weight_files(folder: Path) -> tuple[list[Path], list[Path]]:
     """(safetensors files, pickle files) in a model folder."""
     safe = sorted(folder.glob("*.safetensors"))
@@ -165,7 +186,7 @@ def check_folder(folder: Path, *, allow_pickle: bool, trust_remote_code: bool) -
             "Point --model at the folder that holds config.json, *.safetensors and the tokenizer files.",
         )
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
+        config = json_text.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise TuneDeskError(
             f"{config_path} is not valid JSON: {exc}.", hint="Re-copy the model folder.", kind="bad_model"

@@ -117,12 +117,18 @@ def read_battery() -> Battery | None:
 
 
 class PowerWatch:
-    """Tells the trainer when to checkpoint and pause for the battery, and waits for mains power."""
+    """Tells the trainer when to checkpoint and pause for the battery, and waits for mains power.
+
+    The user may resume a battery pause ("resume anyway": the machine is about to be plugged in, or the run is
+    nearly done). The run then trains on battery without pausing for it again until mains power has been
+    seen, so that one Resume is not undone by the next step's reading.
+    """
 
     def __init__(self, pause_below: int) -> None:
         self.pause_below = pause_below
         self._last_read = float("-inf")
         self._last: Battery | None = None
+        self.waived = False  # the user resumed on battery: no battery pause until it is plugged in again
 
     def battery(self) -> Battery | None:
         now = time.monotonic()
@@ -135,24 +141,40 @@ class PowerWatch:
         if self.pause_below <= 0:
             return False
         bat = self.battery()
-        low = bat is not None and not bat.plugged and bat.percent < self.pause_below
+        if bat is not None and bat.plugged:
+            self.waived = False
+        low = bat is not None and not bat.plugged and bat.percent < self.pause_below and not self.waived
         if low:
             assert bat is not None
             log.warning(
                 "battery at %.0f%% and not charging (pausing below %s%%): checkpoint saved, training paused "
-                "until the computer is plugged in",
+                "until the computer is plugged in (or Resume continues on battery)",
                 bat.percent,
                 self.pause_below,
             )
         return low
 
     def wait_for_mains(self, control: Control, interval: float = 1.0) -> None:
-        """Block until mains power is back (or the charge is above the threshold again), or a cancel."""
-        while not control.cancelled:
-            control.poll()
-            self._last_read = float("-inf")
-            bat = self.battery()
-            if bat is None or bat.plugged or bat.percent >= self.pause_below:
-                log.info("mains power is back: training continues")
-                return
-            time.sleep(interval)
+        """Block until mains power is back (or the charge is above the threshold again), a resume, or a
+        cancel."""
+        # A battery pause is a pause: the user's Resume ends it as it ends any other (it once did nothing
+        # here, the button enabled and the run still waiting for the plug).
+        control.paused = True
+        try:
+            while not control.cancelled:
+                control.poll()
+                if not control.paused and not control.cancelled:
+                    self.waived = True
+                    log.warning(
+                        "resumed on battery as asked: training goes on and will not pause for the battery "
+                        "again until the computer has been plugged in"
+                    )
+                    return
+                self._last_read = float("-inf")
+                bat = self.battery()
+                if bat is None or bat.plugged or bat.percent >= self.pause_below:
+                    log.info("mains power is back: training continues")
+                    return
+                time.sleep(interval)
+        finally:
+            control.paused = False

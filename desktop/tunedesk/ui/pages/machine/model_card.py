@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
+from tunedesk.ui.pages.machine.consent_box import ConsentBox
 from tunedesk.ui.pages.machine.model_list import DETAIL_NAMES, ModelList, model_details
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.card import Card
@@ -40,6 +41,8 @@ class ModelCard(Card):
         self.export_note = QLabel(" ")
         self.export_note.setWordWrap(True)
         self.body.addWidget(self.export_note)
+        self.consent = ConsentBox()  # only for a model that needs the user's consent to train
+        self.body.addWidget(self.consent)
         self.body.addWidget(
             help_label(
                 "Or drop a model folder (config.json + .safetensors) or a .gguf file anywhere on this page."

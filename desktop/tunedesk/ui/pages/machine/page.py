@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.models.source import needed_consents
 from tunedesk.ui.app_state import AppState
 from tunedesk.ui.background import BackgroundTasks
 from tunedesk.ui.pages.machine.hardware_card import HardwareCard
@@ -75,6 +76,7 @@ class MachinePage(QWidget):
         self.model_card.open_gguf_button.clicked.connect(self._open_gguf)
         self.models = self.model_card.models
         self.models.currentItemChanged.connect(self._on_model_selected)
+        self.model_card.consent.toggled.connect(self._on_consent)
         root.addWidget(self.model_card)
         root.addStretch(1)
         next_row = QHBoxLayout()
@@ -117,7 +119,13 @@ class MachinePage(QWidget):
         post = self.tasks.poster()
 
         def work() -> None:
-            source = resolve_model(path)  # a TuneDeskError here (not a model) goes to the banner
+            try:
+                source = resolve_model(path)  # a TuneDeskError here (not a model) goes to the banner
+            except TuneDeskError as err:
+                if err.kind != "unsafe_model":
+                    raise
+                # A model that needs consent is listed (nothing of it is loaded here): its consent box asks.
+                source = resolve_model(path, allow_pickle=True, trust_remote_code=True)
             post("added", {"source": source.to_dict(), "info": None})
             post("info", _describe(source))
 
@@ -167,6 +175,15 @@ class MachinePage(QWidget):
         self.model_card.show_details(info)
         self.state.set_model_ref(entry["source"]["ref"])
         self.state.set_model_info(info or None)
+        needs = needed_consents(info)
+        self.model_card.consent.show_for(needs, bool(needs) and not self.state.missing_consents())
+
+    def _on_consent(self, given: bool) -> None:
+        """The consent box was ticked or cleared: for the chosen model alone."""
+        self.state.set_consent(
+            self.state.model_ref, needed_consents(self.state.model_info or {}) if given else []
+        )
+        self.model_card.consent.show_status(given)
 
     # ---- files ------------------------------------------------------------------------------------------
     def _open_folder(self) -> None:

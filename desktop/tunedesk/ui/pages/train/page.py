@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from tunedesk.core import runs
 from tunedesk.core import status as run_status
 from tunedesk.core.errors import TuneDeskError
+from tunedesk.core.models.source import CONSENT_SHOWN, GUI_CONSENT_HINT
 from tunedesk.core.protocol import read_events
 from tunedesk.core.training.launcher import train_command
 from tunedesk.ui.app_state import AppState
@@ -90,6 +91,7 @@ class TrainPage(QWidget):
         s = self.state
         s.model_changed.connect(self._on_inputs_changed)
         s.data_changed.connect(self._on_inputs_changed)
+        s.consent_changed.connect(self._on_inputs_changed)
         s.hardware_changed.connect(self._on_inputs_changed)
         s.run_changed.connect(self._on_run_changed)
         s.resume_requested.connect(self.continue_run)
@@ -109,6 +111,8 @@ class TrainPage(QWidget):
         s = self.state
         model = s.model_ref or "no model chosen"
         data = Path(s.data_path).name if s.data_path else "no data chosen"
+        allowed = [CONSENT_SHOWN[n] for n, given in s.consent_for(s.model_ref).items() if given]
+        model += f" ({', '.join(allowed)})" if allowed else ""
         self.subtitle.setText(f"Model: {model}   ·   Data: {data}")
         self.settings.inputs_changed()
 
@@ -128,6 +132,10 @@ class TrainPage(QWidget):
                 "Choose a model and a dataset first.", "Use the Machine & model and Data steps."
             )
             return False
+        if self.state.missing_consents():  # the worker would refuse the model: say so in the app's words
+            self.banner.show_error("This model can run code on this computer: TuneDesk does not train it "
+                                   "unless you allow it.", GUI_CONSENT_HINT)  # fmt: skip
+            return False
         try:
             config = runs.RunConfig(
                 model=self.state.model_ref,
@@ -135,6 +143,7 @@ class TrainPage(QWidget):
                 preset=self.form.preset(),
                 device=self.settings.advised_device,
                 processes=self.settings.processes.processes(),
+                **self.state.consent_for(self.state.model_ref),  # that model's consent alone, recorded
             )
             layout = runs.create_run(config)
         except TuneDeskError as err:
@@ -159,7 +168,7 @@ class TrainPage(QWidget):
         except TuneDeskError as err:
             self.banner.show_error(err.message, err.hint)
             return
-        self._show_run(root, history)
+        self._show_run(root, history, config)
         self.banner.hide()
         self._started_at = time.monotonic()
         self.stats.set_state("Starting… (loading the model can take a minute)")
@@ -201,13 +210,13 @@ class TrainPage(QWidget):
             return
         self.settings.adopt_run(config)
         if runs.worker_alive(layout):
-            self._show_run(layout.root, [])
+            self._show_run(layout.root, [], config)
             self._started_at = time.monotonic()
             self._set_running(True)
             self.state.set_training(True)
             self.worker.attach(layout.root)  # replays events.jsonl, then follows it
             return
-        self._show_run(layout.root, read_events(layout.events))
+        self._show_run(layout.root, read_events(layout.events), config)
         self._set_running(False)  # offers the export when the run has an adapter
         summary = runs.summarize_run(layout.root)
         self.stats.set_state(run_status.sentence(summary.status))
@@ -218,9 +227,9 @@ class TrainPage(QWidget):
                 action="Continue training",
             )
 
-    def _show_run(self, root: Path, history: list[dict[str, Any]]) -> None:
+    def _show_run(self, root: Path, history: list[dict[str, Any]], config: runs.RunConfig) -> None:
         self._run_dir = str(root)
-        self.monitor.clear_run()
+        self.monitor.clear_run(config.preset.pause_on_battery_below)
         self.banner.hide()
         self._stderr_tail.clear()
         for ev in history:
@@ -238,10 +247,9 @@ class TrainPage(QWidget):
         if kind in ("started", "resumed", "paused") and self._paused != (kind == "paused"):
             self._paused = kind == "paused"
             self.paused_changed.emit(self._paused)
-        elif kind == "error":
-            self.banner.show_error(
-                str(ev.get("message", "")), str(ev.get("hint") or ""), ev.get("traceback") or ""
-            )
+        elif kind == "error":  # a refused model's hint names CLI flags; the app has its own way
+            hint = GUI_CONSENT_HINT if ev.get("kind") == "unsafe_model" else str(ev.get("hint") or "")
+            self.banner.show_error(str(ev.get("message", "")), hint, ev.get("traceback") or "")
         if self.worker.is_running():
             self._set_running(True)
 

@@ -23,6 +23,20 @@ from tunedesk.ui.widgets.curves import TrainingCurves
 from tunedesk.ui.widgets.hold_height import hold_height
 
 START_TIP = "Start a new run with these settings (F5)"
+RESUME_TIP = "Continue a paused run (Ctrl+R)"
+# While the worker waits for mains power, Resume is the user's "go on anyway" (core/training/power.py).
+RESUME_ON_BATTERY_TIP = (
+    "Continue now, on battery: no more pauses for the battery until it is plugged in (Ctrl+R)"
+)
+
+
+def pause_sentence(ev: dict[str, Any], pause_below: int) -> str:
+    """The state line of a paused run: why it paused, and for a low battery what ends the pause."""
+    text = f"Paused at step {ev.get('step')}"
+    if ev.get("reason") != "battery":
+        return text
+    below = f" below {pause_below} %" if pause_below else ", low"
+    return f"{text}: on battery{below}; resumes on mains power"
 
 
 class RunMonitor(QSplitter):
@@ -30,6 +44,7 @@ class RunMonitor(QSplitter):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
+        self._pause_below = 0  # the shown run's battery threshold (%): its events do not carry it
         curves_card = Card("Progress")
         self.curves = TrainingCurves()
         curves_card.body.addWidget(self.curves)
@@ -55,7 +70,7 @@ class RunMonitor(QSplitter):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setToolTip("Pause after this step; nothing is lost (Ctrl+P)")
         self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue a paused run (Ctrl+R)")
+        self.resume_button.setToolTip(RESUME_TIP)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after this step, saving a checkpoint you can continue (Ctrl+.)")
         for b in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
@@ -112,8 +127,9 @@ class RunMonitor(QSplitter):
         self.cancel_button.setEnabled(running)
         self.stats.set_following(running)
 
-    def clear_run(self) -> None:
-        """Empty every panel before another run is shown."""
+    def clear_run(self, pause_below: int = 0) -> None:
+        """Empty every panel before another run is shown (`pause_below`: its battery threshold, %)."""
+        self._pause_below = pause_below
         self.curves.clear()
         self.samples.clear_samples()
         self.log.clear()
@@ -134,9 +150,13 @@ class RunMonitor(QSplitter):
             device = f" on {ev['device']}" if ev.get("device") else ""
             self.log.append_line(f"Started: {ev.get('total_steps')} steps{device}.")
         elif kind == "paused":
-            self.stats.set_state(f"Paused at step {ev.get('step')}")
+            self.stats.set_state(pause_sentence(ev, self._pause_below))
+            self.resume_button.setToolTip(
+                RESUME_ON_BATTERY_TIP if ev.get("reason") == "battery" else RESUME_TIP
+            )
         elif kind == "resumed":
             self.stats.set_state("Training")
+            self.resume_button.setToolTip(RESUME_TIP)
         elif kind == "checkpoint":
             best = " (best so far)" if ev.get("is_best") else ""
             self.log.append_line(f"Saved a checkpoint at step {ev.get('step')}{best}.")

@@ -68,9 +68,13 @@ class SettingsAdvisor(QObject):
         self.process.finished.connect(self._on_finished)
         self.process.error_occurred.connect(lambda msg: self.advised.emit(Advice(error=msg)))
 
-    def request(self, model: str, data: str, overrides: dict[str, Any]) -> None:
+    def request(
+        self, model: str, data: str, overrides: dict[str, Any], consent: dict[str, bool] | None = None
+    ) -> None:
+        """`consent`: what the user allowed for this model (AppState.consent_for), passed as doctor's flags."""
         self._lines.clear()
         args = ["doctor", "--model", model, "--data", data, "--json"]
+        args += [f"--{name.replace('_', '-')}" for name, given in (consent or {}).items() if given]
         for name, value in sorted(overrides.items()):
             args += ["--set", f"{name}={value}"]
         self.process.start_cli(args)

@@ -91,7 +91,8 @@ class TrainSettings(QScrollArea):
         """Ask the core for the preset and memory estimate of this model, data and machine (a subprocess)."""
         if self.state.model_ref and self.state.data_path:
             self.estimate.set_busy()
-            self.advisor.request(self.state.model_ref, self.state.data_path, self._user_fields)
+            consent = self.state.consent_for(self.state.model_ref)
+            self.advisor.request(self.state.model_ref, self.state.data_path, self._user_fields, consent)
 
     def adopt_run(self, config: RunConfig) -> None:
         """Show a run's own model, data and settings; they stay as they are when the advice is renewed."""
