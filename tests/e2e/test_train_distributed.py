@@ -84,6 +84,7 @@ def test_two_processes_match_one_and_survive_kill9_of_a_rank(
 ) -> None:
     # An empty answers cache, so the base model has to answer the held-out general prompts in this run.
     monkeypatch.setenv("TUNEDESK_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("TUNEDESK_FAULT", "slow_general_answers")  # rank 1 comes by while rank 0 answers
     run = make_run(tmp_path / "run", tiny_model_dir, data, 2, 2)
     proc = launch(run, tmp_path / "stderr.log")
     first: list[dict] = []

@@ -37,6 +37,7 @@ from tunedesk.core.data.encode import encode_records
 from tunedesk.core.data.packing import pack_examples
 from tunedesk.core.data.render import chat_template_for
 from tunedesk.core.data.split import load_records, save_records
+from tunedesk.core.faults import maybe_wait
 from tunedesk.core.runs import RunConfig, RunLayout
 from tunedesk.core.training.control import RunCancelled
 from tunedesk.core.training.distributed import World
@@ -168,6 +169,7 @@ def base_answers(
         len(missing),
         extra=_progress(0.0),
     )
+    maybe_wait("slow_general_answers")
     if source.is_gguf:
         chunks = _answer_with_llama(source.path, missing)
     else:
