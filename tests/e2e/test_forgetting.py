@@ -61,6 +61,7 @@ def test_mixing_general_answers_forgets_less(tmp_path: Path, tiny_model_dir: Pat
     p_start, m_start = of(plain_events, "started")[0], of(mixed_events, "started")[0]
     assert p_start["general_examples"] == 0 and not (plain / "data" / "general_train.jsonl").exists()
     assert m_start["general_examples"] == 14 and m_start["train_examples"] == 43 + 14
+    assert (m_start["general_data_fraction"], m_start["general_fraction_used"]) == (0.25, round(14 / 57, 4))
     assert m_start["val_examples"] == p_start["val_examples"]  # validation stays task-only
     general_rows = (mixed / "data" / "general_train.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(general_rows) == 14

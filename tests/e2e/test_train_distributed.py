@@ -65,9 +65,26 @@ def reference(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, da
     return events
 
 
+def rank_lines(log: Path, text: str) -> dict[int, int]:
+    """{rank: how many of its log lines contain `text`} (other ranks tag their lines "[rank N]")."""
+    counts: dict[int, int] = {}
+    for line in log.read_text().splitlines():
+        if text in line:
+            rank = int(line.split("[rank ", 1)[1].split("]")[0]) if "[rank " in line else 0
+            counts[rank] = counts.get(rank, 0) + 1
+    return counts
+
+
 def test_two_processes_match_one_and_survive_kill9_of_a_rank(
-    tmp_path: Path, tiny_model_dir: Path, data: Path, reference: list[dict]
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    data: Path,
+    reference: list[dict],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # An empty answers cache, so the base model has to answer the held-out general prompts in this run.
+    monkeypatch.setenv("TUNEDESK_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("TUNEDESK_FAULT", "slow_general_answers")  # rank 1 comes by while rank 0 answers
     run = make_run(tmp_path / "run", tiny_model_dir, data, 2, 2)
     proc = launch(run, tmp_path / "stderr.log")
     first: list[dict] = []
@@ -87,6 +104,10 @@ def test_two_processes_match_one_and_survive_kill9_of_a_rank(
     _, alive = psutil.wait_procs(ranks, timeout=60)
     assert not alive, f"ranks left running: {alive}"
     assert of(first, "error")[-1]["kind"] == "process_lost", of(first, "error")
+    # Rank 0 alone answered the general prompts and wrote them; rank 1 waited and read its files.
+    stderr = tmp_path / "stderr.log"
+    assert rank_lines(stderr, "general prompts (once per base model") == {0: 1}, stderr.read_text()[-3000:]
+    assert rank_lines(stderr, "rank 1 of 2") == {1: 1}  # rank 1's lines are in this log
     assert of(first, "finished")[-1]["status"] == "failed"
 
     # `tunedesk resume` starts two processes again (the run's config says so) from the last checkpoint.

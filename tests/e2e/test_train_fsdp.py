@@ -10,7 +10,7 @@ import pytest
 
 from tunedesk.core.runs import RunLayout
 
-from .test_train_distributed import launch, losses, make_run
+from .test_train_distributed import launch, losses, make_run, rank_lines
 from .train_helpers import of, read_until
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +40,8 @@ def test_fsdp_on_two_processes_matches_data_parallel_and_resumes(
     sharded = make_run(tmp_path / "fsdp", tiny_model_dir, data, 2, 2, sharding="fsdp")
     ddp, fsdp = train(plain, tmp_path / "plain.log"), train(sharded, tmp_path / "fsdp.log")
     assert of(fsdp, "started")[0]["world_size"] == 2
+    for log in (tmp_path / "plain.log", tmp_path / "fsdp.log"):  # rank 0 alone wrote the run's report
+        assert rank_lines(log, "report: ") == {0: 1}, log.read_text()[-3000:]
     one, two = losses(ddp), losses(fsdp)
     assert sorted(two) == list(range(1, 7))  # past the end of the first epoch: a partial last batch
     for step, loss in two.items():

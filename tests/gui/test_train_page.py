@@ -284,6 +284,25 @@ def test_a_run_that_stopped_itself_says_why(qtbot):
     assert monitor.outcome_notes.isVisibleTo(monitor) and monitor.outcome_notes.text() == reason
 
 
+def test_a_run_mixing_less_general_data_than_chosen_says_so(qtbot):
+    from tunedesk.ui.pages.train.run_monitor import RunMonitor
+
+    monitor = RunMonitor()
+    qtbot.addWidget(monitor)
+    as_chosen = {"event": "started", "total_steps": 2, "general_data_fraction": 0.2}
+    monitor.add_event({**as_chosen, "general_fraction_used": 0.2})
+    assert not monitor.outcome_notes.isVisibleTo(monitor)
+    monitor.clear_run()
+    monitor.add_event({**as_chosen, "general_fraction_used": 0.074})
+    assert monitor.outcome_notes.isVisibleTo(monitor)
+    assert monitor.outcome_notes.text().startswith(
+        "General data is 7% of the training mix, not the 20% chosen"
+    )
+    reason = "Stopped early: validation loss did not improve."
+    monitor.add_event({"event": "finished", "status": "early_stopped", "steps": 2, "stop_reason": reason})
+    assert monitor.outcome_notes.text().splitlines()[1].startswith("General data is 7%")  # kept at the end
+
+
 def test_processes_are_offered_only_with_several_gpus(qtbot, page):
     row = page.settings.processes
     assert row.isHidden() and row.processes() == 1  # no GPU probed

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tunedesk.core import status as run_status
+from tunedesk.core.data.general_prompts import fraction_note
 from tunedesk.core.formatting import duration
 from tunedesk.core.formatting import number as _num
 from tunedesk.core.report.verdict import forgetting_verdict
@@ -77,6 +78,9 @@ class ConsoleProgress(TrainingCallback):
             f"{info.get('val_examples')} validation examples, {info.get('method')} on {info.get('device')} "
             f"({info.get('trainable_params', 0):,} of {info.get('total_params', 0):,} weights train)"
         )
+        note = fraction_note(info.get("general_data_fraction"), info.get("general_fraction_used"))
+        if note:
+            self._line(f"  {note}")
 
     def on_step(self, info: dict[str, Any]) -> None:
         p = self.progress

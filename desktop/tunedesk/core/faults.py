@@ -12,6 +12,9 @@ without a step is armed everywhere it is checked. Training faults (STEP = the op
   ENOSPC / EROFS, as a full or read-only disk does below a write.
 - ``oom_at_step:N`` / ``torch_oom_at_step:N``  raise MemoryError / torch.OutOfMemoryError inside step N.
 
+A slower machine (no step): ``slow_general_answers`` waits 5 s before the base model answers the general
+prompts, so a test sees what another process of the run does meanwhile.
+
 Export faults (no step): ``disk_full_in_export`` raises ENOSPC while the merged model is being written.
 
 Unset in normal use; reading it costs one dict lookup per check.
@@ -23,6 +26,7 @@ import errno
 import logging
 import os
 import sys
+import time
 
 ENV = "TUNEDESK_FAULT"
 CRASH_EXIT = 137  # what a shell reports for kill -9
@@ -47,6 +51,13 @@ def armed(name: str, step: int = -1) -> bool:
     """True when fault `name` is set for `step` (or for every step, written without a number)."""
     steps = _faults().get(name)
     return bool(steps) and (step in steps or -1 in steps)
+
+
+def maybe_wait(name: str, seconds: float = 5.0) -> None:
+    """Sleep `seconds` when `name` is armed: a slow machine, at a point where other processes run on."""
+    if armed(name):
+        log.warning("fault injection: %s (%s s)", name, seconds)
+        time.sleep(seconds)
 
 
 def maybe_crash(name: str, step: int) -> None:

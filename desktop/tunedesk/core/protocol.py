@@ -29,8 +29,11 @@ PREFERENCE_FIELDS = ("reward_margin", "preference_accuracy", "chosen_reward", "r
 
 # Required fields of each event kind (beyond v, event, t). Optional fields are documented in the comments.
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
-    # + config_digest, trainable_params, total_params, train_examples (task + general rows trained on),
-    #   general_examples (of them, the base model's own general answers; 0 when nothing is mixed),
+    # + config_digest, trainable_params, total_params, train_examples (task + general examples trained on;
+    #   packed sequences when the preset packs), general_examples (the base model's own general answers mixed
+    #   in: rows, counted before packing; 0 when nothing is mixed), general_data_fraction (the share of general
+    #   rows asked for; 0 for a DPO run, which mixes nothing), general_fraction_used (the share mixed in, in rows:
+    #   general / (task + general); lower than asked when the general answers run short),
     #   val_examples (task only), train_tokens, device, method, resumed_from_step, preset, objective (sft | dpo),
     #   system_prompt (the training rows' most common system prompt; null: they had none, so the chat
     #   template's own default is what the model was trained with),

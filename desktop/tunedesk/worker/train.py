@@ -178,7 +178,8 @@ def _train(
     except Exception as err:
         report_error(writer, err)
         return run_status.EXIT_FAILED
-    _write_report(layout)
+    if worlds[0].is_main:  # the run folder is rank 0's to write
+        _write_report(layout)
     return run_status.exit_code(status)
 
 

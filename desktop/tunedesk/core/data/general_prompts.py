@@ -22,6 +22,12 @@ from tunedesk.core.paths import resources_dir
 SPLITS = ("train", "heldout")
 # The forgetting measure uses this many held-out prompts: enough for a stable mean, cheap at the end of a run.
 HELDOUT_MEASURED = 24
+# A large task needs more general rows than there are training prompts (about 250): each answer is then
+# repeated, at most this many times. Rehearsal only has to keep the base model's behaviour, and its own answers
+# are already likely under it, so a few copies cost little; dozens would teach it those exact answers by heart.
+# At the usual 20% this reaches the chosen fraction up to about 4,000 task rows; beyond, the started event's
+# general_fraction_used says what was mixed.
+MAX_COPIES = 4
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,28 @@ def general_count(task_rows: int, fraction: float) -> int:
     if fraction <= 0 or task_rows <= 0:
         return 0
     return max(1, round(task_rows * fraction / (1 - fraction)))
+
+
+def repeated(items: list[Any], count: int) -> list[Any]:
+    """`count` items: the list repeated in order, each item at most MAX_COPIES times (fewer if capped)."""
+    count = min(count, len(items) * MAX_COPIES)
+    return [items[i % len(items)] for i in range(count)] if items else []
+
+
+def fraction_used(task_rows: int, general_rows: int) -> float:
+    """The general rows' share of the training mix (rows, not packed sequences), rounded for events."""
+    total = task_rows + general_rows
+    return round(general_rows / total, 4) if total else 0.0
+
+
+def fraction_note(chosen: float | None, used: float | None) -> str | None:
+    """Plain words when the mix holds visibly less general data than `general_data_fraction` asked for."""
+    if not chosen or used is None or used >= chosen - 0.005:
+        return None
+    return (
+        f"General data is {used:.0%} of the training mix, not the {chosen:.0%} chosen: there are too few "
+        f"general answers to balance this many task rows (each is used at most {MAX_COPIES} times)."
+    )
 
 
 def answered_records(prompts: list[GeneralPrompt], answers: dict[str, str]) -> list[Record]:

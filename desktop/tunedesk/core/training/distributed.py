@@ -14,8 +14,8 @@ How the recipe uses a World:
   backward pass: the step's gradient is that of the mean over every labelled token of all ranks.
 - validation: each rank scores its share of the validation examples; sums and counts are added up.
 - control: rank 0 alone reads stdin and RUN_DIR/control; `poll_control` broadcasts its pause/cancel state.
-- writing: rank 0 alone writes events, checkpoints and the adapter (the worker gives other ranks no event
-  writer; the recipe asks `is_main` before writing files).
+- writing: rank 0 alone writes events, checkpoints, the adapter, the report and the general rows (the worker
+  gives other ranks no event writer; the recipe asks `is_main` before writing files).
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ from tunedesk.core.training.control import Control
 
 log = logging.getLogger("tunedesk.training")
 
-# How long a collective may wait for a slow rank before the group gives up. Rank 0 alone writes
-# checkpoints and generates sample answers while the others wait at the next collective, so this is
-# generous; a *dead* rank is noticed at once (its sockets close) and the launcher tears the group down.
+# How long a collective may wait for a slow rank before the group gives up. Rank 0 alone writes checkpoints,
+# generates sample answers and (on a base's first run) rehearsal's general answers while the others wait at
+# the next collective, so this is generous; a *dead* rank is noticed at once (its sockets close) and the
+# launcher tears the group down.
 DEFAULT_TIMEOUT_S = 1800
 FSDP_METHODS = ("lora", "dora")  # what sharding=fsdp trains (core/training/sharding.py)
 

@@ -142,9 +142,11 @@ def load_model(
     *,
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
+    device: str | None = None,
 ) -> Any:
     """The base model on its device, wrapped for `preset.method` (a PeftModel, or the model itself for full).
 
+    `device` overrides precision.device for where the weights are put (sharding=fsdp loads on the CPU).
     safetensors only and no remote code, unless the run's config records the user's explicit consent.
     """
     from transformers import AutoModelForCausalLM
@@ -166,7 +168,7 @@ def load_model(
         kwargs["device_map"] = {"": torch.cuda.current_device()}
     model = AutoModelForCausalLM.from_pretrained(str(folder), **kwargs)
     if preset.method != "qlora":
-        model.to(precision.device)
+        model.to(device or precision.device)
     model.config.use_cache = False  # no KV cache while training (generation turns it on per call)
 
     if preset.method == "qlora":

@@ -36,7 +36,10 @@ class PreparedData:
     truncated: int
     dropped: int
     system_prompt: str | None = None  # the training rows' most common one (None: the template's default)
-    general_examples: int = 0  # of `train`: the base model's own general answers (core/training/rehearsal.py)
+    # The base model's own general answers mixed into `train` (core/training/rehearsal.py): rows, counted before
+    # packing, and their share of the training rows (below general_data_fraction when answers run short).
+    general_examples: int = 0
+    general_fraction_used: float = 0.0
     general_heldout: list[Record] = field(default_factory=list)  # never trained on: the forgetting measure
 
 

@@ -97,16 +97,20 @@ def setup(run_dir: str | Path, world: World | None = None, control: Control | No
 
     resume_dir = ckpt.latest_checkpoint(layout)
     seed_everything(preset.seed)  # the adapter's initial weights depend on it
-    # A full fine-tune's checkpoint is a whole model: load it instead of the base.
+    fsdp = sharding.uses_fsdp(preset, world)
+    # A full fine-tune's checkpoint is a whole model: load it instead of the base. A model to be sharded stays
+    # on the CPU until fully_shard moves each rank's share to the device: the whole may not fit one GPU.
     model = load_model(resume_dir if resume_dir and preset.method == "full" else folder, preset, precision,
         allow_pickle=config.allow_pickle, trust_remote_code=config.trust_remote_code,
+        device="cpu" if fsdp else None,
     )  # fmt: skip
-    # Rehearsal: the base model's own general answers, mixed in (core/training/rehearsal.py).
+    # Rehearsal: the base model's own general answers, mixed in (core/training/rehearsal.py). Rank 0 answers
+    # (before sharding: on the whole model, on the CPU where it will be sharded) and the other ranks wait.
     data = add_general_data(layout, config, tokenizer, model, data, precision, resumed=resume_dir is not None,
-        cancelled=control.cancel_requested if control is not None else None,
+        cancelled=control.cancel_requested if control is not None else None, world=world,
     )  # fmt: skip
-    if sharding.uses_fsdp(preset, world):  # after rehearsal's generation, which runs on the whole model
-        model = sharding.shard_model(model)
+    if fsdp:
+        model = sharding.shard_model(model, device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=preset.learning_rate, weight_decay=preset.weight_decay)
     plan = BatchPlan(len(data.train), preset.batch_size * world.size, preset.grad_accum, preset.seed)
@@ -171,6 +175,8 @@ def fit(s: Setup, callback: TrainingCallback, control: Control) -> str:
             "total_params": total,
             "train_examples": len(s.data.train),
             "general_examples": s.data.general_examples,
+            "general_fraction_used": s.data.general_fraction_used,
+            "general_data_fraction": preset.general_data_fraction if preset.objective == "sft" else 0.0,
             "val_examples": len(s.data.val),
             "train_tokens": s.data.train_tokens,
             "device": s.precision.device,

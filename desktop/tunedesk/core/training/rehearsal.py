@@ -6,7 +6,11 @@ network, any base model. At the first start of a run:
 
 - the base model answers the training prompts it needs (``general_data_fraction`` of the training mix) and a
   fixed subset of the held-out prompts (for the forgetting measure, every run): with llama.cpp when the base
-  is a GGUF file (fast on a CPU), else with transformers (batched, adapter disabled: the base itself);
+  is a GGUF file (fast on a CPU; one prompt at a time, see `_answer_with_llama`), else with transformers
+  (batches of BATCH prompts, adapter disabled: the base itself, on whatever device its weights are on);
+- in a data-parallel run rank 0 alone answers and writes, the other ranks wait and read its files;
+- a task with more rows than the answers can balance gets each answer several times (general_prompts.repeated)
+  and the started event says which share of the mix is general (``general_fraction_used``);
 - the answers are cached per base model in ``models_dir()/general_answers/`` (keyed by the base model's
   digest, the prompts file's digest and the generation settings), so a second run pays nothing;
 - the rows are stored in RUN_DIR/data/ (general_train.jsonl, general_heldout.jsonl) so a resumed run trains
@@ -33,8 +37,10 @@ from tunedesk.core.data.encode import encode_records
 from tunedesk.core.data.packing import pack_examples
 from tunedesk.core.data.render import chat_template_for
 from tunedesk.core.data.split import load_records, save_records
+from tunedesk.core.faults import maybe_wait
 from tunedesk.core.runs import RunConfig, RunLayout
 from tunedesk.core.training.control import RunCancelled
+from tunedesk.core.training.distributed import World
 from tunedesk.core.training.loss import autocast
 from tunedesk.core.training.model_setup import Precision
 from tunedesk.core.training.prepare import PreparedData
@@ -57,11 +63,15 @@ def add_general_data(
     *,
     resumed: bool = False,
     cancelled: Callable[[], bool] | None = None,
+    world: World | None = None,
 ) -> PreparedData:
     """Mix the base model's general answers into `data.train` and keep the held-out ones for the measure.
 
+    Rank 0 alone answers and writes RUN_DIR/data/general_*.jsonl (and the answers cache) while the other ranks
+    of a data-parallel run wait; then every rank reads those files, so all train on the same rows.
     `cancelled()` is asked between batches of answers; when it says yes, RunCancelled (answers so far cached).
     """
+    world = world or World()
     preset = config.preset
     model_is_base = not (
         resumed and preset.method == "full"
@@ -70,43 +80,65 @@ def add_general_data(
     # Preference pairs are not answers to imitate: a DPO run mixes nothing in (its forgetting is still measured).
     fraction = preset.general_data_fraction if preset.objective == "sft" else 0.0
     wanted = gp.general_count(len(data.train_records), fraction)
-    if held_path.exists() and (train_path.exists() or not wanted):
-        train_records = load_records(train_path) if wanted else []
-        held_records = load_records(held_path)
-    elif not model_is_base:
+
+    def stored() -> bool:
+        return held_path.exists() and (train_path.exists() or not wanted)
+
+    with world.main_first():
+        if world.is_main and not stored() and model_is_base:
+            _answer_and_store(config, tokenizer, model, precision, wanted, train_path, held_path, cancelled)
+    if not stored():
         log.warning("this resumed run has no stored general rows: no mixing and no forgetting measure")
         return data
-    else:
-        prompts = gp.load_general_prompts()
-        train_prompts = gp.pick_training_prompts(prompts, wanted, preset.seed)
-        if len(train_prompts) < wanted:
-            log.warning(
-                "general_data_fraction %s asks for %s general rows; %s prompts are available",
-                preset.general_data_fraction,
-                wanted,
-                len(train_prompts),
-            )
-        held_prompts = gp.pick_heldout_prompts(prompts)
-        answers = base_answers(
-            config, tokenizer, model, precision, train_prompts + held_prompts, cancelled=cancelled
-        )
-        train_records = gp.answered_records(train_prompts, answers)
-        held_records = gp.answered_records(held_prompts, answers)
-        save_records(held_records, held_path)
-        if wanted:
-            save_records(train_records, train_path)
-    general = [
-        e for e in encode_records(train_records, tokenizer, preset.seq_len).examples if e.supervised_tokens
+    unique = [
+        e
+        for e in encode_records(
+            load_records(train_path) if wanted else [], tokenizer, preset.seq_len
+        ).examples
+        if e.supervised_tokens
     ]
+    general = gp.repeated(unique, wanted)
+    used = gp.fraction_used(len(data.train_records), len(general))
+    if general:
+        log.info(
+            "mixing %s general rows (%s answers%s) into %s task rows: %.1f%% of the mix",
+            len(general),
+            len(unique),
+            f", each up to {gp.MAX_COPIES} times" if len(general) > len(unique) else "",
+            len(data.train_records),
+            100 * used,
+        )
+    if gp.fraction_note(fraction, used):
+        log.warning("%s", gp.fraction_note(fraction, used))
+    data.general_examples, data.general_fraction_used = len(general), used  # rows, before any packing
     if preset.packing and general:
         general = pack_examples(general, preset.seq_len)
-    if general:
-        log.info("mixing %s general rows into %s task rows", len(general), len(data.train))
     data.train = data.train + general
     data.train_tokens += sum(len(ex.input_ids) for ex in general)
-    data.general_examples = len(general)
-    data.general_heldout = held_records
+    data.general_heldout = load_records(held_path)
     return data
+
+
+def _answer_and_store(
+    config: RunConfig,
+    tokenizer: Any,
+    model: Any,
+    precision: Precision,
+    wanted: int,
+    train_path: Path,
+    held_path: Path,
+    cancelled: Callable[[], bool] | None,
+) -> None:
+    """The base model answers the training and held-out prompts; the rows go to RUN_DIR/data (rank 0 only)."""
+    prompts = gp.load_general_prompts()
+    train_prompts = gp.pick_training_prompts(prompts, wanted, config.preset.seed)
+    held_prompts = gp.pick_heldout_prompts(prompts)
+    answers = base_answers(
+        config, tokenizer, model, precision, train_prompts + held_prompts, cancelled=cancelled
+    )
+    save_records(gp.answered_records(held_prompts, answers), held_path)
+    if wanted:
+        save_records(gp.answered_records(train_prompts, answers), train_path)
 
 
 def base_answers(
@@ -137,6 +169,7 @@ def base_answers(
         len(missing),
         extra=_progress(0.0),
     )
+    maybe_wait("slow_general_answers")
     if source.is_gguf:
         chunks = _answer_with_llama(source.path, missing)
     else:
@@ -193,6 +226,12 @@ def _read_cache(path: Path) -> dict[str, str]:
 
 
 def _answer_with_llama(path: Path, prompts: Sequence[gp.GeneralPrompt]) -> Any:
+    """Yield {id: answer} for groups of BATCH prompts, answered one after the other.
+
+    Not batched: llama-cpp-python's Llama answers one sequence at a time (batched decoding of independent
+    sequences is llama.cpp's C API and server only: abetlen/llama-cpp-python#771, open). The groups only set
+    how often progress is reported, the cache is written and a cancel is noticed.
+    """
     from tunedesk.core.chat import load_llama, physical_cores
 
     # One core fewer than llama.cpp's default: torch's OpenMP pool lives in this process too, and on a busy
@@ -223,6 +262,11 @@ def _answer_with_transformers(
     model.eval()
     template = chat_template_for(tokenizer)
     pad = tokenizer.pad_token_id
+    device = next(model.parameters()).device
+    if device.type != precision.device:
+        # A model loaded on the CPU to be sharded later (sharding=fsdp) answers there, in its loaded dtype: the
+        # whole of it may not fit one GPU.
+        precision = Precision(device.type, precision.load_dtype, None, False)
     try:
         with off:
             for start in range(0, len(prompts), BATCH):
@@ -240,10 +284,8 @@ def _answer_with_transformers(
                     for p in batch
                 ]
                 width = max(len(x) for x in ids)
-                input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids], device=precision.device)
-                mask = torch.tensor(
-                    [[0] * (width - len(x)) + [1] * len(x) for x in ids], device=precision.device
-                )
+                input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids], device=device)
+                mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids], device=device)
                 with autocast(precision):
                     out = model.generate(
                         input_ids=input_ids,

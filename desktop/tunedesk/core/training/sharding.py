@@ -39,8 +39,13 @@ def is_sharded(model: Any) -> bool:
     return isinstance(model, FSDPModule)
 
 
-def shard_model(model: Any) -> Any:
-    """fully_shard each decoder layer, then the root; gradients are summed over ranks (divide factor 1)."""
+def shard_model(model: Any, device: str) -> Any:
+    """fully_shard each decoder layer, then the root; gradients are summed over ranks (divide factor 1).
+
+    The model may be on the CPU: fully_shard moves each unit's weights to the mesh's device and keeps this
+    rank's shard there, one layer at a time, so the device never holds more than its share plus one layer.
+    """
+    from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import FSDPModule, fully_shard
 
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -53,9 +58,11 @@ def shard_model(model: Any) -> Any:
             kind="method_unavailable",
             where={"field": "sharding"},
         )
+    # The mesh on the run's device: left to itself FSDP picks CUDA wherever there is one, even for a CPU run.
+    mesh = init_device_mesh(torch.device(device).type, (torch.distributed.get_world_size(),))
     for layer in layers:
-        fully_shard(layer)
-    fully_shard(model)
+        fully_shard(layer, mesh=mesh)
+    fully_shard(model, mesh=mesh)
     for module in model.modules():
         if isinstance(module, FSDPModule):
             module.set_gradient_divide_factor(1.0)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabW
 
 from tunedesk.core import status as run_status
 from tunedesk.core.data.advice import base_already_good
+from tunedesk.core.data.general_prompts import fraction_note
 from tunedesk.core.report.verdict import forgetting_verdict
 from tunedesk.ui.pages.train.log_view import LogView
 from tunedesk.ui.pages.train.run_stats import RunStats
@@ -94,6 +95,7 @@ class RunMonitor(QSplitter):
         self.outcome_notes = QLabel("")
         self.outcome_notes.setWordWrap(True)
         self.outcome_notes.setVisible(False)
+        self._mix_note: str | None = None  # less general data mixed in than chosen, in words
         card.body.addWidget(self.outcome_notes)
         hold_height(
             card
@@ -136,6 +138,7 @@ class RunMonitor(QSplitter):
         self.stats.reset()
         self.outcome_notes.clear()
         self.outcome_notes.setVisible(False)
+        self._mix_note = None
 
     def add_event(self, ev: dict[str, Any]) -> None:
         """One protocol event: the curves, stats and samples take what they need; the state line and the log
@@ -149,6 +152,10 @@ class RunMonitor(QSplitter):
             self.stats.set_state(f"Training (continued from step {resumed})" if resumed else "Training")
             device = f" on {ev['device']}" if ev.get("device") else ""
             self.log.append_line(f"Started: {ev.get('total_steps')} steps{device}.")
+            # Less general data than chosen (a large task): said while it trains, and kept after it ends.
+            self._mix_note = fraction_note(ev.get("general_data_fraction"), ev.get("general_fraction_used"))
+            self.outcome_notes.setText(self._mix_note or "")
+            self.outcome_notes.setVisible(bool(self._mix_note))
         elif kind == "paused":
             self.stats.set_state(pause_sentence(ev, self._pause_below))
             self.resume_button.setToolTip(
@@ -168,6 +175,7 @@ class RunMonitor(QSplitter):
             self.show_status(str(ev.get("status")))
             # Why it stopped early (the plateau rule's own words), then the forgetting measure in words.
             notes = [str(ev["stop_reason"])] if ev.get("stop_reason") else []
+            notes += [self._mix_note] if self._mix_note else []
             verdict = forgetting_verdict(ev.get("forgetting"), None)
             if verdict is not None:
                 notes.append(verdict.text + (f" {verdict.remedy}" if verdict.remedy else ""))
