@@ -48,8 +48,8 @@ def test_canned_events_update_curves_progress_samples_and_log(qtbot, page):
     assert page.stats.values["memory"].text() == "1.6 GB"
     assert page.stats.values["val"].text() == "0.333"
     assert page.stats.state_label.text() == "Training finished"
-    assert page.samples.rowCount() == 2 and page.samples.answers()[0] == "Jam 6"  # newest first
-    assert page.samples.item(0, 2).text() == "Printer jams."
+    assert page.samples.steps() == [6, 3] and page.samples.answers() == ["Jam 6"]  # the latest check shown
+    assert page.samples.table.item(0, 1).text() == "Printer jams."
     assert any("saved the adapter" in line for line in page.log.lines())
     assert any("checkpoint at step 6" in line for line in page.log.lines())
     assert not page.cancel_button.isEnabled() and not page.pause_button.isEnabled()
@@ -153,7 +153,7 @@ def test_a_past_run_is_redrawn_from_events_jsonl(qtbot, page, data_file):
     page.state.request_open(str(layout.root))
     assert [p[0] for p in page.curves.train_points] == [1, 2, 3, 4]
     assert page.curves.val_points == [(4, 1.5)]
-    assert page.samples.rowCount() == 1
+    assert page.samples.table.rowCount() == 1
     assert page.form.rows["lora_r"].value() == 4
     assert page.banner.isVisibleTo(page) and page.banner.action.text() == "Continue training"
 

@@ -71,10 +71,20 @@ def _palette(dark: bool) -> QPalette:
     return p
 
 
+def muted_color(dark: bool) -> str:
+    """Secondary text (help lines, a list row's details): readable on a card and on a selected row alike."""
+    return "#a4a7ae" if dark else "#62666d"  # 4.5:1 on the dark selected row (#24365c) too
+
+
+def marked_line_color(dark: bool) -> str:
+    """The background of a line a problem points at: a soft yellow, a dark amber under light text."""
+    return "#5c4a16" if dark else "#fff1c2"
+
+
 def stylesheet(dark: bool) -> str:
     card = "#26282d" if dark else "#ffffff"
     border = "#34373e" if dark else "#e1e4e8"
-    muted = "#9a9ca3" if dark else "#62666d"
+    muted = muted_color(dark)
     sidebar = "#18191c" if dark else "#eaecf0"
     hover = "#2a2c31" if dark else "#dfe2e7"
     text = "#e6e6e9" if dark else "#1d1f23"

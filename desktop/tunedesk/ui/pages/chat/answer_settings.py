@@ -8,6 +8,8 @@ from tunedesk.ui.widgets.card import Card
 from tunedesk.ui.widgets.help_label import help_label
 
 DEFAULT_SYSTEM = "You are a helpful assistant."
+EXAMPLE = "e.g. You are a helpful assistant. Answer briefly."
+TRAINED_WITHOUT = "None: this model was trained without one, so none is sent."
 HELP = {
     "temperature": "Higher gives more varied answers; lower gives focused, repeatable ones (0: always the likeliest word).",
     "top_p": "Picks only among the likeliest words that together make up this share; lower keeps answers on track.",
@@ -23,9 +25,12 @@ class AnswerSettings(Card):
         super().__init__("Answer settings", parent=parent)
         lay = self.body
         self.system_prompt = QPlainTextEdit()
-        self.system_prompt.setPlaceholderText("e.g. You are a helpful assistant. Answer briefly.")
+        self.system_prompt.setPlaceholderText(EXAMPLE)
         # A plain default: small models answer far worse with no system prompt at all.
         self.system_prompt.setPlainText(DEFAULT_SYSTEM)
+        self._model: str | None = None
+        self._default = DEFAULT_SYSTEM
+        self._typed: dict[str, str] = {}  # per model: a prompt the user wrote, kept when they come back to it
         self.system_prompt.setFixedHeight(70)
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=2.0, singleStep=0.1, value=0.7)
         self.top_p = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=1.0, singleStep=0.05, value=0.9)
@@ -46,6 +51,19 @@ class AnswerSettings(Card):
             lay.addWidget(help_label(HELP[name]))
         lay.addStretch(1)
         self.setMinimumWidth(260)
+
+    def switch_model(self, path: str, default: str, *, trained_without: bool = False) -> None:
+        """Show `path`'s system prompt: the one the user wrote for it earlier, else `default` (its own: no
+        model's prompt carries over to another). `trained_without`: an empty default means none is sent."""
+        if self._model is not None:
+            text = self.system_text()
+            if text != self._default:
+                self._typed[self._model] = text
+            else:
+                self._typed.pop(self._model, None)
+        self._model, self._default = path, default
+        self.system_prompt.setPlaceholderText(TRAINED_WITHOUT if trained_without else EXAMPLE)
+        self.system_prompt.setPlainText(self._typed.get(path, default))
 
     def system_text(self) -> str:
         return self.system_prompt.toPlainText().strip()

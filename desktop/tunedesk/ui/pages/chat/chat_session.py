@@ -172,6 +172,7 @@ class ChatSession(QObject):
     ) -> None:
         super().__init__()  # no parent: see the module's docstring
         self.model_path = model_path
+        self.system_prompt = system_prompt  # "": no system message (the chat template may add its own)
         self._busy = False
         self._ending = False
         self._thread = QThread(self)

@@ -24,7 +24,7 @@ from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.runs import load_config
 from tunedesk.core.training.feedback_run import create_feedback_run, feedback_readiness
 from tunedesk.ui.app_state import AppState
-from tunedesk.ui.pages.chat.answer_settings import AnswerSettings
+from tunedesk.ui.pages.chat.answer_settings import DEFAULT_SYSTEM, AnswerSettings
 from tunedesk.ui.pages.chat.chat_pane import ChatPane
 from tunedesk.ui.pages.chat.chat_session import CLOSE_WAIT_MS, end_all_sessions
 from tunedesk.ui.pages.chat.feedback_training import FeedbackTraining
@@ -147,9 +147,11 @@ class ChatPage(QWidget):
 
     def set_model(self, path: str) -> None:
         companion = read_companion(path) if path else None
-        if companion is not None and companion.system_prompt and hasattr(self, "answer_settings"):
-            # The prompt the model was trained with, not a generic one: it answers as it learned to.
-            self.answer_settings.system_prompt.setPlainText(companion.system_prompt)
+        # The prompt the model was trained with, none when its data had none (an export says so beside the
+        # file); a generic one only for a GGUF that does not say.
+        trained_without = companion is not None and not companion.system_prompt
+        default = DEFAULT_SYSTEM if companion is None else (companion.system_prompt or "")
+        self.answer_settings.switch_model(path, default, trained_without=trained_without)
         self.tuned_pane.set_model(path, self._system_text(), self.n_threads)
         self.tuned_pane.set_title(_side_title("Your model", path))
         self.model_bar.show_model(path)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QHeaderView, QPlainTextEdit, QTableView, QTabWidget, QTextEdit, QWidget
 
 from tunedesk.ui.pages.data.preview_table import PreviewTableModel
-
-HIGHLIGHT = "#fff1c2"  # the background of the file line a problem points at
+from tunedesk.ui.style import is_dark, marked_line_color
 
 
 class DataPreview(QTabWidget):
@@ -74,13 +73,27 @@ class DataPreview(QTabWidget):
             cursor = QTextCursor(block)
             self.raw.setTextCursor(cursor)
             self.raw.centerCursor()
-            mark = QTextEdit.ExtraSelection()
-            mark.format.setBackground(QColor(HIGHLIGHT))
-            mark.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-            mark.cursor = cursor
-            self.raw.setExtraSelections([mark])
+            self._mark(cursor)
             if row is None:
                 self.setCurrentWidget(self.raw)
+
+    def _mark(self, cursor: QTextCursor) -> None:
+        """Highlight the cursor's line in the theme's colour."""
+        mark = QTextEdit.ExtraSelection()
+        mark.format.setBackground(QColor(marked_line_color(is_dark())))
+        mark.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+        mark.cursor = cursor
+        self.raw.setExtraSelections([mark])
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.StyleChange:  # a theme switch: the marked line takes the new colour
+            QTimer.singleShot(0, self, self._remark)  # after the theme's dark flag is set
+        return super().event(event)
+
+    def _remark(self) -> None:
+        marks = self.raw.extraSelections()
+        if marks:
+            self._mark(marks[0].cursor)
 
     def current_raw_line(self) -> int:
         return self.raw.textCursor().blockNumber() + 1

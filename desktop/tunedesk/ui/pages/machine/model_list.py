@@ -12,6 +12,8 @@ from typing import Any
 from PySide6.QtCore import QEvent, QMargins, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QWidget
 
+from tunedesk.ui.style import is_dark, muted_color
+
 REF_ROLE = Qt.ItemDataRole.UserRole
 VISIBLE_ROWS = 5  # the list grows to this many rows, then scrolls
 KIND_NAMES = {
@@ -53,6 +55,14 @@ def model_details(info: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _kind_and_line(entry: dict[str, Any]) -> tuple[str, str]:
+    """A row's kind of model and its second line (or why its details are missing)."""
+    kind = KIND_NAMES.get(entry["source"]["kind"], entry["source"]["kind"])
+    if entry["info"]:
+        return kind, model_line(entry["info"])
+    return kind, entry.get("error", {}).get("message", "") or "Reading the model's details…"
+
+
 class ModelList(QListWidget):
     """Model rows keyed by ref; `entries` maps each ref to its {"source", "info"[, "error"]} entry."""
 
@@ -66,18 +76,10 @@ class ModelList(QListWidget):
 
     def add_entry(self, entry: dict[str, Any]) -> None:
         """Add a model's row, or update it when its ref is listed already (its details arrive later)."""
-        source, info = entry["source"], entry["info"]
+        source = entry["source"]
         ref = source["ref"]
         self.entries[ref] = entry
-        kind = KIND_NAMES.get(source["kind"], source["kind"])
-        if info:
-            line = model_line(info)
-        else:
-            line = entry.get("error", {}).get("message", "") or "Reading the model's details…"
-        html = (
-            f"<b style='font-size:11pt'>{escape(source['name'])}</b>&nbsp;&nbsp;"
-            f"<span style='color:#8b8d94'>{kind}</span><br><span style='color:#62666d'>{escape(line)}</span>"
-        )
+        kind, line = _kind_and_line(entry)
         item = self.item_for(ref)
         if item is None:
             item = QListWidgetItem()
@@ -87,18 +89,34 @@ class ModelList(QListWidget):
             label.setContentsMargins(12, 8, 12, 8)
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
             self.setItemWidget(item, label)
-        label = self.itemWidget(item)
-        label.setText(html)
+        self._render(item)
         item.setToolTip(source["path"])
         item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{source['name']} ({kind}): {line}")
         self._fit_height()
 
+    def _render(self, item: QListWidgetItem) -> None:
+        """A row's label in the theme's colours (rich text does not follow the palette by itself)."""
+        entry = self.entry_of(item)
+        name, kind, line = entry["source"]["name"], *_kind_and_line(entry)
+        muted = muted_color(is_dark())
+        self.itemWidget(item).setText(
+            f"<b style='font-size:11pt'>{escape(name)}</b>&nbsp;&nbsp;<span style='color:{muted}'>{kind}</span>"
+            f"<br><span style='color:{muted}'>{escape(line)}</span>"
+        )
+
     def event(self, event: QEvent) -> bool:
         # A row's height follows its label's fonts, which the theme sets when the list is shown or restyled: a
-        # height taken before that cut the row's second line short.
+        # height taken before that cut the row's second line short. A theme switch recolours the rows.
         if event.type() in (QEvent.Type.Show, QEvent.Type.StyleChange, QEvent.Type.FontChange):
-            QTimer.singleShot(0, self, self._fit_height)  # dropped if the list is deleted first
+            QTimer.singleShot(0, self, self._restyle)  # dropped if the list is deleted first
         return super().event(event)
+
+    def _restyle(self) -> None:
+        # Deferred: the theme's dark flag is set after the stylesheet whose change brought us here.
+        for i in range(self.count()):
+            if self.itemWidget(self.item(i)) is not None:
+                self._render(self.item(i))
+        self._fit_height()
 
     def _fit_height(self) -> None:
         """Each row as tall as its label; the list as tall as its rows (up to five, then it scrolls)."""

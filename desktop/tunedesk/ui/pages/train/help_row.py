@@ -18,10 +18,21 @@ from PySide6.QtWidgets import (
 
 from tunedesk.ui.style import set_role
 from tunedesk.ui.widgets.help_label import help_label
+from tunedesk.ui.widgets.number_fields import PlainDoubleSpinBox, ShareSpinBox
 
 
 def _label(name: str) -> str:
     return name.replace("_", " ").replace("lora ", "LoRA ").capitalize().replace("Lora ", "LoRA ")
+
+
+def _is_tiny(value: Any) -> bool:
+    return isinstance(value, float) and 0 < abs(value) < 1e-2
+
+
+def tiny_number_text(value: float) -> str:
+    """A learning rate as people write it, the way the help texts do: 2e-4, 1.5e-5 (not 0.0002, 1e-05)."""
+    mantissa, exponent = f"{value:.3e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
 class HelpRow(QWidget):
@@ -41,6 +52,7 @@ class HelpRow(QWidget):
         *,
         choices: tuple[str, ...] = (),
         label: str = "",
+        share: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -52,7 +64,9 @@ class HelpRow(QWidget):
         self.label = QLabel(label or _label(name))
         self.label.setStyleSheet("font-weight: 600;")
         layout.addWidget(self.label)
-        self.editor = self._make_editor(value, choices)
+        self.editor = ShareSpinBox(value) if share else self._make_editor(value, choices)
+        if share:
+            self.editor.valueChanged.connect(self.changed)
         self.editor.setToolTip(help_text)
         self.editor.setAccessibleName(self.label.text())
         self.editor.setAccessibleDescription(help_text)
@@ -80,11 +94,11 @@ class HelpRow(QWidget):
             return spin
         if isinstance(value, float):
             # Learning rates are tiny and best typed as 2e-4: a text field keeps that notation.
-            if 0 < abs(value) < 1e-2:
-                line = QLineEdit(f"{value:g}")
+            if _is_tiny(value):
+                line = QLineEdit(tiny_number_text(value))
                 line.textEdited.connect(self.changed)
                 return line
-            dspin = QDoubleSpinBox()
+            dspin = PlainDoubleSpinBox()  # epochs: "3", not "3.000"
             dspin.setDecimals(3)
             dspin.setRange(0.0, 1_000_000.0)
             dspin.setSingleStep(0.05 if value < 1 else 1.0)
@@ -102,6 +116,8 @@ class HelpRow(QWidget):
             return e.currentText()
         if isinstance(e, QCheckBox):
             return e.isChecked()
+        if isinstance(e, ShareSpinBox):
+            return e.share()
         if isinstance(e, (QSpinBox, QDoubleSpinBox)):
             return e.value()
         return e.text().strip()
@@ -114,12 +130,15 @@ class HelpRow(QWidget):
                 e.setCurrentText(str(value))
             elif isinstance(e, QCheckBox):
                 e.setChecked(bool(value))
+            elif isinstance(e, ShareSpinBox):
+                e.set_share(float(value))
             elif isinstance(e, QSpinBox):
                 e.setValue(int(value))
             elif isinstance(e, QDoubleSpinBox):
                 e.setValue(float(value))
             else:
-                e.setText(f"{value:g}" if isinstance(value, float) else str(value))
+                text = f"{value:g}" if isinstance(value, float) else str(value)
+                e.setText(tiny_number_text(value) if _is_tiny(value) else text)
         finally:
             e.blockSignals(False)
 

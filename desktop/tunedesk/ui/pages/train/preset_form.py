@@ -30,6 +30,15 @@ MAIN_FIELDS = (
     "prevent_sleep",
     "pause_on_battery_below",
 )
+# Shares of 0..1, shown as percentages like the Data page's validation share (the preset keeps 0..1).
+SHARE_FIELDS = (
+    "warmup_ratio",
+    "decay_ratio",
+    "val_fraction",
+    "general_data_fraction",
+    "lora_dropout",
+    "min_improvement",
+)
 HIDDEN_FIELDS = ("name",)  # shown as the preset's title instead
 LABELS = {
     "lora_r": "Rank (r)",
@@ -86,7 +95,14 @@ class PresetForm(QWidget):
         self.set_preset(self._base)
 
     def _row(self, name: str, help_text: str, choices: tuple[str, ...]) -> HelpRow:
-        row = HelpRow(name, getattr(self._base, name), help_text, choices=choices, label=LABELS.get(name, ""))
+        row = HelpRow(
+            name,
+            getattr(self._base, name),
+            help_text,
+            choices=choices,
+            label=LABELS.get(name, ""),
+            share=name in SHARE_FIELDS,
+        )
         row.changed.connect(self._on_changed)
         self.rows[name] = row
         return row

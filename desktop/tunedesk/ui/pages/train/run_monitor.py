@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from tunedesk.core import status as run_status
 from tunedesk.core.data.advice import base_already_good
@@ -24,6 +23,7 @@ from tunedesk.ui.widgets.curves import TrainingCurves
 from tunedesk.ui.widgets.hold_height import hold_height
 
 START_TIP = "Start a new run with these settings (F5)"
+SAMPLES_TAB = "Sample answers"
 RESUME_TIP = "Continue a paused run (Ctrl+R)"
 # While the worker waits for mains power, Resume is the user's "go on anyway" (core/training/power.py).
 RESUME_ON_BATTERY_TIP = (
@@ -40,27 +40,21 @@ def pause_sentence(ev: dict[str, Any], pause_below: int) -> str:
     return f"{text}: on battery{below}; resumes on mains power"
 
 
-class RunMonitor(QSplitter):
-    """Buttons and `stats` (RunStats) over `curves` (TrainingCurves), then `tabs`: `samples` and `log`."""
+class RunMonitor(QWidget):
+    """Buttons and `stats` (RunStats) over `tabs`: `curves` (TrainingCurves), `samples` and `log`.
+
+    The curves, the sample answers and the log share one card, a tab each, so each gets the card's full
+    height: the answers of a check stay readable, all its prompts at once (they once had a strip of one row).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(Qt.Orientation.Vertical, parent)
+        super().__init__(parent)
         self._pause_below = 0  # the shown run's battery threshold (%): its events do not carry it
-        curves_card = Card("Progress")
-        self.curves = TrainingCurves()
-        curves_card.body.addWidget(self.curves)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.setSpacing(14)
-        top_layout.addWidget(self._run_card())
-        top_layout.addWidget(curves_card, 1)
-        self.addWidget(top)
-        self.addWidget(self._details_card())
-        self.setStretchFactor(0, 3)
-        self.setStretchFactor(1, 2)
-        self.setSizes([560, 230])
-        self.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(14)
+        layout.addWidget(self._run_card())
+        layout.addWidget(self._details_card(), 1)
 
     def _run_card(self) -> Card:
         card = Card()
@@ -104,13 +98,20 @@ class RunMonitor(QSplitter):
 
     def _details_card(self) -> Card:
         self.tabs = QTabWidget()
+        self.curves = TrainingCurves()
         self.samples = SamplesView()
         self.log = LogView()
-        self.tabs.addTab(self.samples, "Sample answers")
+        self.tabs.addTab(self.curves, "Progress")
+        self.tabs.addTab(self.samples, SAMPLES_TAB)
         self.tabs.addTab(self.log, "Log")
+        self.samples.check_added.connect(self._on_check_added)
         card = Card()
         card.body.addWidget(self.tabs)
         return card
+
+    def _on_check_added(self, step: int) -> None:
+        # The tab says new answers came in, so they are noticed while the curves are in front.
+        self.tabs.setTabText(self.tabs.indexOf(self.samples), f"{SAMPLES_TAB} (step {step})")
 
     def set_controls(
         self, *, running: bool, paused: bool, ready: bool, advised: bool, exportable: bool
@@ -134,6 +135,7 @@ class RunMonitor(QSplitter):
         self._pause_below = pause_below
         self.curves.clear()
         self.samples.clear_samples()
+        self.tabs.setTabText(self.tabs.indexOf(self.samples), SAMPLES_TAB)
         self.log.clear()
         self.stats.reset()
         self.outcome_notes.clear()
