@@ -104,6 +104,23 @@ def test_weights_are_counted_as_the_trainer_stores_them() -> None:
     assert full.gradients_mb == pytest.approx(SMOL.params * 4 / mb, abs=0.1)  # fp32 gradients too
 
 
+def test_dpo_counts_both_sides_of_each_pair_and_the_reference_adapter() -> None:
+    """A DPO batch of n pairs is 2n rows (chosen and rejected); a continued run also keeps the starting
+    adapter's weights for its reference. The no-grad reference pass keeps no activations."""
+    sft = Preset(precision="fp32", batch_size=4, seq_len=256)
+    dpo = estimate_memory(SMOL, replace(sft, objective="dpo"), "cpu", None)
+    as_rows = estimate_memory(SMOL, replace(sft, batch_size=8), "cpu", None)
+    assert dpo.activations_mb == pytest.approx(as_rows.activations_mb)  # n pairs cost what 2n rows do
+    assert dpo.total_mb > estimate_memory(SMOL, sft, "cpu", None).total_mb
+    assert dpo.weights_mb == as_rows.weights_mb and dpo.optimizer_mb == as_rows.optimizer_mb
+    continued = estimate_memory(SMOL, replace(sft, objective="dpo", init_adapter="/runs/a/best"), "cpu", None)
+    assert continued.adapter_mb == pytest.approx(2 * dpo.adapter_mb, abs=0.2)
+    assert continued.activations_mb == dpo.activations_mb
+    gpu = estimate_memory(LLAMA7B, Preset(precision="bf16", objective="dpo", batch_size=2), "cuda", None)
+    gpu_rows = estimate_memory(LLAMA7B, Preset(precision="bf16", batch_size=4), "cuda", None)
+    assert gpu.activations_mb == pytest.approx(gpu_rows.activations_mb)
+
+
 # bench/scale.py, 2026-12-01 (bench/RESULTS.md): the worker's own peak RSS, TuneDesk's LoRA r16 all-linear in
 # bf16 on the CPU, batch 4, random models of the SmolLM2 shapes. (shape, seq_len, measured GB)
 SCALE_RUNS = [
