@@ -91,7 +91,10 @@ DPO_WHY = (
     "Preference tuning (DPO): the data holds preference pairs (prompt, chosen, rejected), which teach which "
     "of two answers to prefer, not an answer to copy."
 )
-SFT_WHY = "Supervised fine-tuning: the model learns to write the answers in the data."
+SFT_WHY = (
+    "Supervised fine-tuning: the model learns to write like the data (a file of preference pairs would "
+    "train DPO instead)."
+)
 DPO_FP32_WHY = (
     "Precision fp32: DPO learns from small differences between the model and where it started, which bf16 "
     "rounds away while the adapter's update is still small."
