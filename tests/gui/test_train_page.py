@@ -185,6 +185,17 @@ def test_real_two_step_training_through_the_widgets(qtbot, page, tiny_model_dir,
     assert page.stats.progress.value() == page.stats.progress.maximum()
 
 
+def test_a_pairs_file_gets_the_dpo_objective_and_says_why(qtbot, page, tiny_model_dir):
+    """Choosing preference pairs on the Data page: the core's advice (real `tunedesk doctor`) is DPO."""
+    from tunedesk.core.paths import resources_dir
+
+    page.state.set_model_ref(str(tiny_model_dir))
+    page.state.set_data_path(str(resources_dir() / "sample_data" / "support_preferences.jsonl"))
+    qtbot.waitUntil(lambda: page.form.rows["objective"].value() == "dpo", timeout=300_000)
+    assert page.state.preset.objective == "dpo" and page.state.preset.name == "dpo"
+    assert "Preference tuning (DPO)" in page.estimate.reasons.text()
+
+
 def test_doctor_json_becomes_advice_and_a_verdict(qtbot, page):
     """The shape `tunedesk doctor --json` prints (cli/doctor_cmd.py), worded by the estimate view."""
     from tunedesk.ui.pages.train.settings_advisor import parse_doctor

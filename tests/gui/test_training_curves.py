@@ -28,6 +28,9 @@ def test_a_dpo_run_gets_a_preference_plot(qtbot) -> None:
     assert not curves.preference_plot.isHidden()
     assert curves.accuracy_points == [(0, 0.0), (2, 0.95)]  # held-out, from the checks
     assert curves.margin_points == [(1, 0.1), (2, 0.2)]  # from the training steps
+    assert curves.val_margin_points == [(0, 0.0), (2, 0.8)]  # and from the held-out pairs
+    x, y = curves.val_margin_curve.getData()
+    assert list(x) == [0, 2] and list(y) == [0.0, 0.8]
     x, y = curves.accuracy_curve.getData()
     assert list(x) == [0, 2] and list(y) == [0.0, 0.95]
     curves.clear()

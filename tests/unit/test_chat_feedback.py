@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,67 @@ def test_train_on_my_feedback_is_ready_with_a_run_its_adapter_and_enough_pairs(
     ready = feedback_readiness(gguf)
     assert ready.ready and ready.pairs == MIN_FEEDBACK_PAIRS
     assert (ready.run_dir, ready.pairs_file) == (earlier.root, feedback.path)
+
+
+def test_feedback_continues_the_adapter_the_chatted_model_was_exported_from(
+    tunedesk_home: Path, tmp_path: Path
+) -> None:
+    """A run with best/ and adapter/ exported with --checkpoint final: the feedback run continues adapter/,
+    the model that was chatted with, not best/. The export says which (its companion file, or its events)."""
+    from tunedesk.core.chat.companion import GgufCompanion, write_companion
+    from tunedesk.core.protocol import EventWriter
+
+    earlier = create_run(RunConfig(model="starter", data=str(tmp_path / "sft.jsonl"), name="triage"))
+    (earlier.root / "events.jsonl").write_text("")
+    for folder in (earlier.best, earlier.adapter):
+        folder.mkdir()
+        (folder / "adapter_config.json").write_text("{}")
+    final, best = earlier.export / "triage-q8_0.gguf", earlier.export / "triage-q4_k_m.gguf"
+    final.parent.mkdir()
+    for gguf in (final, best):
+        gguf.write_bytes(b"GGUF")
+    write_companion(final, GgufCompanion(run_dir=str(earlier.root), quant="q8_0", checkpoint="final"))
+    # An export from before companions named the adapter: its `finished` event does.
+    EventWriter(log_path=earlier.export / "events.jsonl").emit(
+        "finished", status="completed", gguf_path=str(best), checkpoint="best"
+    )
+    feedback = FeedbackFile(feedback_path(final.stem))
+    for i in range(MIN_FEEDBACK_PAIRS):
+        feedback.better_answer([{"role": "user", "content": f"Question {i}?"}], "Hmm.", f"Answer {i}.")
+
+    ready = feedback_readiness(final)
+    assert ready.ready and ready.checkpoint == "final"
+    layout = create_feedback_run(ready.run_dir, ready.pairs_file, checkpoint=ready.checkpoint)
+    assert load_config(layout.root).preset.init_adapter == str(earlier.adapter.resolve())
+    assert feedback_readiness(best).checkpoint == "best"
+    again = create_feedback_run(earlier.root, feedback.path, out=tmp_path / "again", checkpoint="best")
+    config = load_config(again.root)
+    assert config.preset.init_adapter == str(earlier.best.resolve())
+
+    shutil.rmtree(earlier.adapter)  # the adapter it was made from is gone: say so, never train another
+    assert "final adapter (adapter/)" in feedback_readiness(final).reason
+
+
+def test_feedback_run_on_a_gpu_keeps_its_16_bit_precision(tunedesk_home: Path, tmp_path: Path) -> None:
+    """dpo.toml's fp32 is for the CPU and the Apple GPU: on CUDA the run keeps what the GPU trained with."""
+    from tunedesk.core.presets.preset import Preset
+    from tunedesk.core.protocol import EventWriter
+
+    made = []
+    for device, precision in (("cuda", "bf16"), ("cuda", "fp16"), ("cpu", "bf16"), ("mps", "bf16")):
+        earlier = create_run(
+            RunConfig(model="starter", data="sft.jsonl", preset=Preset(precision=precision)),
+            tmp_path / f"{device}-{precision}",
+        )
+        EventWriter(log_path=earlier.events).emit(
+            "started", run_dir=str(earlier.root), total_steps=10, device=device
+        )
+        earlier.adapter.mkdir()
+        (earlier.adapter / "adapter_config.json").write_text("{}")
+        feedback = FeedbackFile(feedback_path("m"))
+        feedback.better_answer(Q1, "Hmm.", "Paris.")
+        out = tmp_path / f"dpo-{device}-{precision}"
+        made.append(
+            load_config(create_feedback_run(earlier.root, feedback.path, out=out).root).preset.precision
+        )
+    assert made == ["bf16", "fp16", "fp32", "fp32"]

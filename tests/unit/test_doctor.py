@@ -78,6 +78,20 @@ def test_doctor_json_with_starter_and_data(doctor: Doctor, chat_data: Path) -> N
     assert len(sel["reasons"]) >= 5
 
 
+def test_doctor_chooses_dpo_for_preference_pairs(doctor: Doctor, chat_data: Path) -> None:
+    """What the Train page asks: for a pairs file the advice is the dpo preset, and it says why."""
+    from tunedesk.core.paths import resources_dir
+
+    pairs = resources_dir() / "sample_data" / "support_preferences.jsonl"
+    out = json.loads(doctor("--model", "starter", "--data", str(pairs), "--json").stdout)
+    assert out["data"]["stats"]["preference"] is True
+    sel = out["selection"]
+    assert (sel["preset"]["objective"], sel["preset"]["name"]) == ("dpo", "dpo")
+    assert any(r.startswith("Preference tuning (DPO)") for r in sel["reasons"])
+    chat = json.loads(doctor("--model", "starter", "--data", str(chat_data), "--json").stdout)
+    assert chat["selection"]["preset"]["objective"] == "sft"
+
+
 def test_doctor_text_for_a_person(doctor: Doctor, chat_data: Path) -> None:
     proc = doctor("--model", "starter", "--data", str(chat_data))
     assert proc.returncode == 0, proc.stderr

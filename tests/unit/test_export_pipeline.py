@@ -114,6 +114,7 @@ def test_the_training_system_prompt_reaches_the_modelfile_and_chat(exported: dic
     companion = read_companion(finished["gguf_path"])
     assert companion is not None and companion.system_prompt == SAMPLE_SYSTEM
     assert companion.run_dir == str(exported["layout"].root) and companion.quant == "f16"
+    assert companion.checkpoint == finished["checkpoint"] in ("best", "final")  # what chat feedback continues
     engine = ChatEngine(finished["gguf_path"], n_ctx=256)
     assert engine.system_prompt == engine.trained_system_prompt == SAMPLE_SYSTEM
     assert engine.messages("hi")[0] == {"role": "system", "content": SAMPLE_SYSTEM}

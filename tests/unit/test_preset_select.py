@@ -240,3 +240,35 @@ def test_requested_preset_names_and_files(smol: ModelInfo, tmp_path: Path) -> No
     with pytest.raises(TuneDeskError, match="Unknown preset") as err:
         select_preset(CPU, smol, requested="turbo")
     assert "lora-cpu" in err.value.hint and err.value.kind == "bad_setting"
+
+
+PAIRS = replace(CHAT_ROWS, preference=True)
+
+
+def test_preference_pairs_get_the_dpo_preset_and_other_data_sft(smol: ModelInfo) -> None:
+    """The automatic choice (the GUI's, through doctor) trains pairs with DPO: never the SFT that refuses them."""
+    dpo = select_preset(CPU, smol, PAIRS)
+    p = dpo.preset
+    assert (p.objective, p.name, p.method, p.precision) == ("dpo", "dpo", "lora", "fp32")
+    assert p.beta == 0.1 and p.learning_rate == 1e-4 and p.general_data_fraction == 0.0
+    assert any(r.startswith("Preference tuning (DPO): the data holds preference pairs") for r in dpo.reasons)
+    p.validate()
+    sft = select_preset(CPU, smol, CHAT_ROWS)
+    assert sft.preset.objective == "sft" and any(r.startswith("Supervised fine-tuning") for r in sft.reasons)
+    assert select_preset(CPU, smol, None).preset.objective == "sft"
+    # On a GPU the pairs keep the GPU's 16-bit format (DPO's fp32 is for the CPU and the Apple GPU), and a
+    # 7B that needs QLoRA is preference-tuned with QLoRA.
+    assert select_preset(GPU_80, smol, PAIRS).preset.precision == "bf16"
+    assert select_preset(GPU_80, smol, PAIRS, requested="dpo").preset.precision == "bf16"
+    qlora = select_preset(GPU_8_BNB, LLAMA7B, PAIRS).preset
+    assert (qlora.objective, qlora.method, qlora.precision) == ("dpo", "qlora", "bf16")
+    assert select_preset(MPS, smol, PAIRS).preset.precision == "fp32"
+
+
+def test_a_preset_or_objective_the_user_chose_wins_over_the_data(smol: ModelInfo) -> None:
+    assert select_preset(CPU, smol, PAIRS, {"objective": "sft"}).preset.objective == "sft"
+    assert select_preset(CPU, smol, PAIRS, requested="lora-cpu").preset.objective == "sft"
+    assert select_preset(CPU, smol, PAIRS, requested="dora").preset.objective == "dpo"  # a DPO method
+    assert select_preset(CPU, smol, PAIRS, requested="dora").preset.method == "dora"
+    full = select_preset(CPU, smol, PAIRS, requested="full")  # DPO cannot train it: the data check says so
+    assert full.preset.objective == "sft" and not any("DPO" in r for r in full.reasons)

@@ -163,3 +163,23 @@ def test_dpo_needs_an_adapter_method() -> None:
     assert info.value.where["field"] == "method"
     with pytest.raises(TuneDeskError):
         Preset(beta=0).validate()
+
+
+def test_pair_data_is_marked_for_the_preset_and_a_wrong_objective_says_where_to_fix_it(
+    tiny_model_dir: Path,
+) -> None:
+    """The stats tell select_preset the rows are pairs; the data check's hint fits the GUI and the CLI."""
+    from tunedesk.core.data.encode import data_stats
+    from tunedesk.core.training.objective import check_data_fits
+
+    tokenizer = load_padded_tokenizer(tiny_model_dir)
+    pairs = [Record(1, "pair", messages=[*PROMPT, _answer("A")], rejected=[*PROMPT, _answer("B")])]
+    chat = [Record(1, "chat", messages=[*PROMPT, _answer("A")])]
+    assert data_stats(encode_records(pairs, tokenizer, 512)).preference
+    assert not data_stats(encode_records(chat, tokenizer, 512)).preference
+    with pytest.raises(TuneDeskError) as info:
+        check_data_fits(pairs, Preset(objective="sft"), "pairs.jsonl")
+    assert "Train page" in info.value.hint and "--preset dpo" in info.value.hint
+    with pytest.raises(TuneDeskError) as info:
+        check_data_fits(chat, Preset(objective="dpo"), "chat.jsonl")
+    assert "Train page" in info.value.hint and "objective=sft" in info.value.hint

@@ -59,7 +59,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", required=True, help="the dataset file or folder (see `tunedesk data inspect`)")
     p.add_argument(
-        "--preset", default="auto", help="auto (default), a shipped preset's name, or a .toml file"
+        "--preset",
+        default="auto",
+        help="auto (default: sized to this machine and data; DPO for preference pairs), a shipped preset's name, "
+        "or a .toml file",
     )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a preset field")
     p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")

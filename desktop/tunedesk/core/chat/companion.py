@@ -22,6 +22,7 @@ class GgufCompanion:
     run_dir: str | None = None  # the run the GGUF was exported from
     quant: str | None = None  # e.g. "q8_0"
     base_gguf: str | None = None  # the base model at the same quantization, when the export made one
+    checkpoint: str | None = None  # the run's adapter it was made from: "best" (best/) or "final" (adapter/)
 
 
 def companion_path(gguf: str | os.PathLike[str]) -> Path:

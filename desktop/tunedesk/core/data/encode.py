@@ -77,8 +77,9 @@ class DataStats:
     max_tokens: int
     total_tokens: int
     supervised_tokens: int
+    preference: bool = False  # the rows are preference pairs (prompt, chosen, rejected): they train DPO
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -185,4 +186,5 @@ def data_stats(encoded: EncodedSet) -> DataStats:
         max_tokens=max(lengths, default=0),
         total_tokens=sum(len(e) for e in encoded.examples),
         supervised_tokens=encoded.supervised_tokens,
+        preference=any(isinstance(e, PairExample) for e in encoded.examples),
     )

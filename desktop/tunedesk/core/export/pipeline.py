@@ -231,7 +231,9 @@ def run_export(plan: ExportPlan, emit: Emit, *, n_prompts: int = 8) -> dict[str,
         text, _facts = modelfile_text(plan.gguf.name, template, stops, eos=eot, system_prompt=system_prompt)
         write_text_atomic(modelfile, text)
         base_gguf = _same_quant_base(plan, stages, emit)
-        companion = GgufCompanion(system_prompt, str(plan.layout.root), plan.quant, base_gguf)
+        companion = GgufCompanion(
+            system_prompt, str(plan.layout.root), plan.quant, base_gguf, plan.choice.checkpoint
+        )
         write_companion(plan.gguf, companion)
         result.update(
             status="completed",

@@ -7,7 +7,7 @@ measured peaks. Calibration points: transformers Trainer + peft LoRA r=16 on q/k
 tokens (seq_len 128), SmolLM2-135M in fp32 on the CPU peaked at about 4 GB RSS (FINDINGS; tests/unit/
 test_memory.py holds it to within 25%); and bench/scale.py's six TuneDesk runs on the CPU (random models of
 the SmolLM2 shapes at 135M, 360M and 1.7B, seq_len 128 to 1024, bf16): the estimate is within 8% of each
-worker's measured peak (bench/RESULTS.md).
+worker's measured peak (bench/RESULTS.md). DPO (objective dpo) counts two rows per pair.
 
 With several processes the estimate is per process (each has its own memory budget: one GPU). Plain data
 parallel keeps a whole copy everywhere and adds the flat gradient buffer that is summed over the ranks;
@@ -42,6 +42,8 @@ CONSTANTS: dict[str, float] = {
     # Logits are upcast to fp32 for the loss: the logits and their gradient are alive at once (the log-softmax
     # is fused into the loss).
     "logit_copies": 2.0,
+    # DPO: each pair is two rows (the prompt with the chosen answer, and with the rejected one).
+    "dpo_rows_per_pair": 2.0,
     # Off CUDA, attention runs on the plain (math) path, which keeps each layer's attention probabilities,
     # batch x heads x seq_len^2, for the backward pass: the part that grows with the square of the length.
     # CUDA's fused kernels (flash / memory-efficient) keep none.
@@ -148,6 +150,8 @@ def estimate_memory(
         if preset.method == "ia3":
             trainable = max(trainable // max(preset.lora_r, 1) // 2, 1)  # one vector per adapted layer
         adapter = trainable * c["bytes_fp32"]
+        if preset.objective == "dpo" and preset.init_adapter:
+            adapter *= 2  # the reference: a frozen copy of the adapter the run started from (AdapterSnapshot)
         grads = trainable * c["grad_bytes"]
     optimizer = trainable * c["adam_bytes"]
     if processes > 1 and preset.sharding == "fsdp":
@@ -157,7 +161,11 @@ def estimate_memory(
     elif processes > 1:
         grads += trainable * c["bytes_fp32"] * c["dp_grad_buffers"]
 
-    tokens = preset.batch_size * preset.seq_len
+    # DPO's batch holds both sides of each pair: chosen and rejected rows go through the model together.
+    # Its reference pass (no_grad, before the policy's) keeps no activations, and its logits are freed once
+    # it has its per-row log-probabilities, so the policy's backward pass is still the peak.
+    rows = preset.batch_size * (c["dpo_rows_per_pair"] if preset.objective == "dpo" else 1)
+    tokens = rows * preset.seq_len
     per_layer = info.hidden_size * c["act_hidden_factor"] + info.intermediate_size * c["act_inter_factor"]
     if preset.gradient_checkpointing:  # only each layer's input is kept; one layer is recomputed at a time
         layer_act = tokens * (info.num_layers * info.hidden_size + per_layer) * act_bytes
@@ -167,7 +175,7 @@ def estimate_memory(
     attention = 0.0
     if device != "cuda":
         kept_layers = 1 if preset.gradient_checkpointing else info.num_layers
-        attention = preset.batch_size * max(info.num_heads, 1) * preset.seq_len**2 * kept_layers * act_bytes
+        attention = rows * max(info.num_heads, 1) * preset.seq_len**2 * kept_layers * act_bytes
         attention *= c["attn_prob_copies"]
     activations = layer_act + logits + attention
 

@@ -1,11 +1,13 @@
 """Choose and size a training preset for this machine, this model and this data, and say why.
 
 `select_preset` starts from a shipped preset (``resources/presets/*.toml``) and decides, in this order:
-method (LoRA, or QLoRA when the 16-bit model does not fit comfortably on a CUDA GPU), precision (by the
-device, and on the CPU by the probe's measured fp32/bf16 speed), seq_len (from the data's token lengths),
-batch size / gradient accumulation / checkpointing (from the memory estimate), and epochs (from the data
-size), and the share of general data mixed in (chat models: rules.CHAT_GENERAL_FRACTION). Each decision leaves one plain sentence in `reasons`. The user's own settings win over all of it:
-``--set`` overrides, and every field written in a preset file given by path.
+objective (DPO, from the ``dpo`` preset, for preference pairs; SFT for any other data), method (LoRA, or
+QLoRA when the 16-bit model does not fit comfortably on a CUDA GPU), precision (by the device, and on the CPU
+by the probe's measured fp32/bf16 speed), seq_len (from the data's token lengths), batch size / gradient
+accumulation / checkpointing (from the memory estimate), and epochs (from the data size), and the share of
+general data mixed in (chat models: rules.CHAT_GENERAL_FRACTION). Each decision leaves one plain sentence in
+`reasons`. The user's own settings win over all of it: ``--set`` overrides, and every field written in a
+preset file given by path.
 
 A method that cannot run here (QLoRA without CUDA or bitsandbytes, full fine-tuning that does not fit)
 raises a TuneDeskError of kind ``method_unavailable`` whose hint names the nearest workable preset.
@@ -25,6 +27,7 @@ from tunedesk.core.hardware.info import HardwareInfo
 from tunedesk.core.models.info import ModelInfo
 from tunedesk.core.presets.memory import MemoryEstimate, estimate_memory
 from tunedesk.core.presets.preset import (
+    DPO_METHODS,
     METHODS,
     Preset,
     apply_overrides,
@@ -84,10 +87,45 @@ class Selection:
         }
 
 
+DPO_WHY = (
+    "Preference tuning (DPO): the data holds preference pairs (prompt, chosen, rejected), which teach which "
+    "of two answers to prefer, not an answer to copy."
+)
+SFT_WHY = (
+    "Supervised fine-tuning: the model learns to write like the data (a file of preference pairs would "
+    "train DPO instead)."
+)
 DPO_FP32_WHY = (
     "Precision fp32: DPO learns from small differences between the model and where it started, which bf16 "
     "rounds away while the adapter's update is still small."
 )
+
+
+def choose_objective(
+    data: DataStats | None, base: Preset | None, pinned: dict[str, Any], method: str | None
+) -> tuple[str, str]:
+    """(objective, why) from what the data holds: preference pairs train DPO, anything else SFT. A named or
+    file preset, or the user's own objective, decides instead (and the data check says if they disagree)."""
+    if "objective" in pinned:
+        return str(pinned["objective"]), ""
+    if base is not None:
+        return base.objective, ""
+    if data is None:
+        return "sft", ""
+    if not getattr(data, "preference", False):
+        return "sft", SFT_WHY
+    if method is None or method in DPO_METHODS:  # the automatic method is always LoRA or QLoRA
+        return "dpo", DPO_WHY
+    return "sft", ""  # pairs with a method DPO cannot use: the data check says so, with what to use
+
+
+def dpo_precision(objective: str, device: str, precision: str, why: str) -> tuple[str, str]:
+    """DPO off CUDA trains in fp32 (DPO_FP32_WHY); on CUDA it keeps the GPU's 16-bit format like SFT."""
+    if objective == "dpo" and device != "cuda":
+        # Seen here: the tiny test model's 6-step DPO run under bf16 autocast ended preferring no held-out
+        # pair (accuracy 0.0); the same run in fp32 reached 1.0 from step 3.
+        return "fp32", DPO_FP32_WHY
+    return precision, why
 
 
 def shipped_presets() -> dict[str, Path]:
@@ -186,11 +224,9 @@ def select_preset(
     # (fields a reason is about, the reason): a reason about a field the user set is replaced by theirs.
     reasons: list[tuple[tuple[str, ...], str]] = []
 
+    objective, objective_why = choose_objective(data, base, pinned, method)
     precision, precision_why = choose_precision(hw, device, method or "lora")
-    if str(pinned.get("objective", base.objective if base else "sft")) == "dpo" and device != "cuda":
-        # Seen here: the tiny test model's 6-step DPO run under bf16 autocast ended preferring no held-out
-        # pair (accuracy 0.0); the same run in fp32 reached 1.0 from step 3.
-        precision, precision_why = "fp32", DPO_FP32_WHY
+    precision, precision_why = dpo_precision(objective, device, precision, precision_why)
     if method is None:
         method, method_why = choose_method(hw, info, data, device, available, precision)
     else:
@@ -199,8 +235,12 @@ def select_preset(
             raise _method_error(method, problem, hw, info, data)
         method_why = f"{METHOD_NAMES.get(method, method)}, as asked."
     reasons.append((("method",), method_why))
+    if objective_why:
+        reasons.append((("objective",), objective_why))
+    if base is None and objective == "dpo" and method in DPO_METHODS:
+        base = replace(_load_shipped("dpo"), method=method)  # DPO's own learning rate, beta and dropout
     base = base or replace(_load_shipped(_shipped_name(method, device)), method=method)
-    preset = replace(base, precision=precision)
+    preset = replace(base, precision=precision, objective=objective)  # sized below for its objective
     reasons.append((("precision",), precision_why))
 
     seq, seq_why = choose_seq_len(info, data, base.seq_len)

@@ -1,7 +1,8 @@
 """ "Train on my feedback": a DPO run on top of the model being chatted with.
 
-The chatted model is a run's export (``RUN_DIR/export/*.gguf``); the new run continues that run's adapter
-(init_adapter: its best, else final, as the export used) on the same base model, with the shipped ``dpo``
+The chatted model is a run's export (``RUN_DIR/export/*.gguf``); the new run continues the adapter that
+export was made from (`exported_checkpoint`: best/ or adapter/, from the GGUF's companion file or the run's
+export events; best, else final, when neither says) on the same base model, with the shipped ``dpo``
 preset, on the pairs the chat feedback made (core/chat/feedback.py). The data is split as for any run: a
 held-out share for validation once there are enough pairs (data/split.py), everything trains below that.
 The caller starts the worker on the returned run folder, as for any other run. `feedback_readiness` says
@@ -14,12 +15,15 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from tunedesk.core.chat.companion import read_companion
 from tunedesk.core.chat.feedback import feedback_path
 from tunedesk.core.data.split import MIN_ROWS_FOR_VAL
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.presets.preset import Preset, load_preset_file, shipped_presets_dir
+from tunedesk.core.presets.select import dpo_precision
+from tunedesk.core.protocol import read_events
 from tunedesk.core.runs import RunConfig, RunLayout, create_run, load_config
-from tunedesk.core.training.init_adapter import resolve_init_adapter
+from tunedesk.core.training.init_adapter import CHECKPOINT_FOLDERS, resolve_init_adapter
 
 # Below this many pairs everything would train and nothing be held out (data/split.py): no usual split.
 MIN_FEEDBACK_PAIRS = MIN_ROWS_FOR_VAL
@@ -33,6 +37,7 @@ class FeedbackReadiness:
     pairs_file: Path | None
     pairs: int
     reason: str
+    checkpoint: str | None = None  # the run's adapter the chatted model was exported from: best | final
 
     @property
     def ready(self) -> bool:
@@ -49,6 +54,7 @@ def feedback_readiness(model_file: str | Path) -> FeedbackReadiness:
     except FileNotFoundError:
         pairs = 0
     run_dir = run_of_model(model_file)
+    checkpoint = exported_checkpoint(model_file, run_dir) if run_dir else None
     if run_dir is None:
         reason = (
             "Training on feedback needs a model TuneDesk trained: open one of your runs' exported models."
@@ -60,11 +66,11 @@ def feedback_readiness(model_file: str | Path) -> FeedbackReadiness:
         )
     else:
         try:
-            resolve_init_adapter(run_dir)
+            resolve_init_adapter(run_dir, checkpoint)
             reason = ""
         except TuneDeskError as err:
             reason = err.message
-    return FeedbackReadiness(run_dir, pairs_file, pairs, reason)
+    return FeedbackReadiness(run_dir, pairs_file, pairs, reason, checkpoint)
 
 
 def run_of_model(model_file: str | Path) -> Path | None:
@@ -75,10 +81,31 @@ def run_of_model(model_file: str | Path) -> Path | None:
     return None
 
 
+def exported_checkpoint(model_file: str | Path, run_dir: str | Path) -> str | None:
+    """Which of `run_dir`'s adapters the exported `model_file` was made from ("best" or "final"), as its
+    export recorded it: the GGUF's companion file, else the export's `finished` event for that file (exports
+    made before companions said so); None when neither says."""
+    companion = read_companion(model_file)
+    if companion is not None and companion.checkpoint in CHECKPOINT_FOLDERS:
+        return companion.checkpoint
+    target = Path(model_file).expanduser().resolve()
+    for event in reversed(read_events(RunLayout(Path(run_dir)).export / "events.jsonl")):
+        done = event.get("event") == "finished" and event.get("status") == "completed"
+        path = event.get("gguf_path")
+        if done and path and Path(path).expanduser().resolve() == target:
+            found = event.get("checkpoint")
+            return found if found in CHECKPOINT_FOLDERS else None
+    return None
+
+
 def feedback_run_config(
-    run_dir: str | Path, pairs_file: str | Path, preset: Preset | None = None
+    run_dir: str | Path,
+    pairs_file: str | Path,
+    preset: Preset | None = None,
+    checkpoint: str | None = None,
 ) -> RunConfig:
-    """The config of a DPO run that continues `run_dir`'s adapter on the feedback in `pairs_file`."""
+    """The config of a DPO run that continues `run_dir`'s adapter (its `checkpoint`, "best" or "final", when
+    given: the one the chatted model was exported from) on the feedback in `pairs_file`."""
     run_dir, pairs_file = Path(run_dir), Path(pairs_file)
     if not pairs_file.is_file() or not pairs_file.read_text(encoding="utf-8").strip():
         raise TuneDeskError(
@@ -88,12 +115,12 @@ def feedback_run_config(
             where={"file": str(pairs_file)},
         )
     earlier = load_config(run_dir)
-    base = preset or load_preset_file(shipped_presets_dir() / "dpo.toml")
+    base = preset or _machine_precision(load_preset_file(shipped_presets_dir() / "dpo.toml"), run_dir)
     preset = dataclasses.replace(
         base,
         name=base.name if preset else "dpo",
         objective="dpo",
-        init_adapter=str(resolve_init_adapter(run_dir)),
+        init_adapter=str(resolve_init_adapter(run_dir, checkpoint)),
     )
     preset.validate()
     return RunConfig(
@@ -107,8 +134,22 @@ def feedback_run_config(
     )
 
 
+def _machine_precision(preset: Preset, run_dir: Path) -> Preset:
+    """The dpo preset at the precision the earlier run chose for the device it trained on (select_preset
+    measured it): a CUDA GPU keeps its bf16/fp16; DPO off CUDA trains in fp32 (select.dpo_precision)."""
+    earlier = load_config(run_dir)
+    started = [e for e in read_events(RunLayout(run_dir).events) if e.get("event") == "started"]
+    device = str(started[-1].get("device") or earlier.device) if started else earlier.device
+    precision, _ = dpo_precision("dpo", device, earlier.preset.precision, "")
+    return dataclasses.replace(preset, precision=precision)
+
+
 def create_feedback_run(
-    run_dir: str | Path, pairs_file: str | Path, preset: Preset | None = None, out: str | Path | None = None
+    run_dir: str | Path,
+    pairs_file: str | Path,
+    preset: Preset | None = None,
+    out: str | Path | None = None,
+    checkpoint: str | None = None,
 ) -> RunLayout:
     """Write the DPO run's folder and config; start it with `launch.worker_command("train", layout.root)`."""
-    return create_run(feedback_run_config(run_dir, pairs_file, preset), out)
+    return create_run(feedback_run_config(run_dir, pairs_file, preset, checkpoint), out)

@@ -26,12 +26,28 @@ log = logging.getLogger("tunedesk.training")
 REFERENCE = "tunedesk_reference"  # a temporary adapter name, never saved
 
 
-def resolve_init_adapter(path: str | Path) -> Path:
+# A run's adapters by the name export gives them (`tunedesk export --checkpoint best|final`).
+CHECKPOINT_FOLDERS = {"best": "best", "final": "adapter"}
+
+
+def resolve_init_adapter(path: str | Path, checkpoint: str | None = None) -> Path:
     """The adapter folder for `path`: an adapter folder itself, or a run folder (its best/, else adapter/).
 
-    best/ first, as export does: it is the adapter a run's exported model, and so its chat, is made from.
+    best/ first, as export does by default; `checkpoint` ("best" or "final") takes that adapter only: the one
+    a model was exported from, so that training on its chat feedback continues the model that was chatted with.
     """
     folder = Path(path).expanduser()
+    if checkpoint in CHECKPOINT_FOLDERS:
+        wanted = folder / CHECKPOINT_FOLDERS[checkpoint]
+        if (wanted / "adapter_config.json").is_file():
+            return wanted.resolve()
+        raise TuneDeskError(
+            f"The {checkpoint} adapter ({wanted.name}/) that the chatted model was exported from is no longer "
+            f"in {folder}.",
+            hint="Export the run again (Export page, or `tunedesk export`) and chat with the new file.",
+            kind="missing_adapter",
+            where={"field": "init_adapter", "folder": str(wanted)},
+        )
     for candidate in (folder, folder / "best", folder / "adapter"):
         if (candidate / "adapter_config.json").is_file():
             return candidate.resolve()

@@ -24,15 +24,17 @@ def check_data_fits(records: list[Record], preset: Preset, data: str) -> None:
     if pairs and preset.objective != "dpo":
         raise TuneDeskError(
             f"{data} holds preference pairs (prompt, chosen, rejected), which teach a preference, not answers.",
-            hint="Train them with --preset dpo (or --set objective=dpo).",
+            hint="Train them with the objective dpo: on the Train page, Objective under Show advanced settings "
+            "(the automatic settings choose dpo for a pairs file); on the command line, --preset dpo.",
             kind="bad_data",
             where={"file": data, "field": "objective"},
         )
     if not pairs and preset.objective == "dpo":
         raise TuneDeskError(
             f"DPO learns from preference pairs, but {data} holds no pair.",
-            hint='Give rows with "prompt", "chosen" and "rejected" (TRL\'s format), or train with '
-            "objective sft.",
+            hint='Give rows with "prompt", "chosen" and "rejected" (TRL\'s format), or train with the '
+            "objective sft: on the Train page, Objective under Show advanced settings; on the command line, "
+            "--set objective=sft or a preset other than dpo.",
             kind="bad_data",
             where={"file": data, "field": "objective"},
         )

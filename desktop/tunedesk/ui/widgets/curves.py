@@ -1,5 +1,6 @@
 """Loss, validation-loss and learning-rate curves of a run, drawn from its protocol events; for a preference
-(DPO) run also the share of held-out pairs whose chosen answer the model prefers, and the reward margin.
+(DPO) run also the share of held-out pairs whose chosen answer the model prefers, and the reward margin on the
+training steps and on the held-out pairs.
 
 The same `add_event` feeds a live run (events from the worker) and a past one (`load_events` over its
 events.jsonl), so what a user sees during training is exactly what the Runs page redraws later.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
@@ -33,6 +34,7 @@ _PLOT_PARTS = frozenset(
         "lr_curve",
         "accuracy_curve",
         "margin_curve",
+        "val_margin_curve",
     )
 )
 
@@ -62,7 +64,9 @@ def _legend_in_title_row(plot: Any, fg: str) -> None:
 
 class TrainingCurves(QWidget):
     """Plots side by side against the step: loss (training and validation), learning rate, and for DPO runs
-    (events with `preference_accuracy`) a third: held-out preference accuracy and the training reward margin."""
+    (events with `preference_accuracy`) a third: held-out preference accuracy, and the reward margin of the
+    training steps and of the held-out pairs (a training margin that grows while the held-out one does not is
+    memorising)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +81,7 @@ class TrainingCurves(QWidget):
         self.lr_points: list[tuple[int, float]] = []
         self.accuracy_points: list[tuple[int, float]] = []
         self.margin_points: list[tuple[int, float]] = []
+        self.val_margin_points: list[tuple[int, float]] = []
         self.total_steps = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -131,8 +136,12 @@ class TrainingCurves(QWidget):
             symbolBrush=VAL_COLOR, symbolPen=None,
         )  # fmt: skip
         self.margin_curve = self.preference_plot.plot(
-            [], [], name="reward margin", pen=pg.mkPen(TRAIN_COLOR, width=2)
+            [], [], name="training margin", pen=pg.mkPen(TRAIN_COLOR, width=2)
         )
+        self.val_margin_curve = self.preference_plot.plot(
+            [], [], name="held-out margin", pen=pg.mkPen(VAL_COLOR, width=2, style=Qt.PenStyle.DashLine),
+            symbol="t", symbolSize=7, symbolBrush=VAL_COLOR, symbolPen=None,
+        )  # fmt: skip
         self._layout.addWidget(self.loss_plot, 3)
         self._layout.addWidget(self.lr_plot, 2)
         self._layout.addWidget(self.preference_plot, 3)
@@ -179,7 +188,14 @@ class TrainingCurves(QWidget):
             self.preference_plot.setVisible(shown)
 
     def _all_points(self) -> list[list[tuple[int, float]]]:
-        return [self.train_points, self.val_points, self.lr_points, self.accuracy_points, self.margin_points]
+        return [
+            self.train_points,
+            self.val_points,
+            self.lr_points,
+            self.accuracy_points,
+            self.margin_points,
+            self.val_margin_points,
+        ]
 
     def add_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -196,6 +212,7 @@ class TrainingCurves(QWidget):
         elif kind == "eval":
             self._add(self.val_points, event.get("step"), event.get("val_loss"))
             self._add(self.accuracy_points, event.get("step"), event.get("preference_accuracy"))
+            self._add(self.val_margin_points, event.get("step"), event.get("reward_margin"))
         elif kind == "started" and event.get("resumed_from_step"):
             # A resumed run repeats the steps after its checkpoint: drop what the crash cut short.
             cut = int(event["resumed_from_step"])
@@ -229,5 +246,6 @@ class TrainingCurves(QWidget):
             (self.lr_curve, self.lr_points),
             (self.accuracy_curve, self.accuracy_points),
             (self.margin_curve, self.margin_points),
+            (self.val_margin_curve, self.val_margin_points),
         ):
             curve.setData([p[0] for p in points], [p[1] for p in points])

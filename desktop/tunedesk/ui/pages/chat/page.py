@@ -196,7 +196,7 @@ class ChatPage(QWidget):
             self._update_feedback_training()
             return False
         try:
-            layout = create_feedback_run(ready.run_dir, ready.pairs_file)
+            layout = create_feedback_run(ready.run_dir, ready.pairs_file, checkpoint=ready.checkpoint)
             model = load_config(layout.root).model
         except TuneDeskError as err:
             self.feedback_training.show_state(True, f"{err.message} {err.hint}".strip())
