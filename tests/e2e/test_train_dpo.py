@@ -100,6 +100,9 @@ def test_sft_then_dpo_on_top_and_the_merge_holds_both(
         assert torch.allclose(plain(ids).logits, tuned(ids).logits, atol=1e-4)
 
 
+@pytest.mark.timeout(
+    2400
+)  # 20 steps, an export and its check of the starter: minutes, more on a loaded machine
 def test_starter_learns_the_preference_in_20_steps_then_exports_and_verifies(tmp_path: Path) -> None:
     """The issue's bar: 20 DPO steps of the starter on the sample pairs (chosen: the triage line, rejected: a
     chatty reply) take held-out preference accuracy above 0.9; the run exports to GGUF and verifies."""
