@@ -53,7 +53,7 @@ def test_corrupted_tensor_fails(files: dict, quant: str, tmp_path: Path) -> None
     assert any("KL divergence" in f or "invalid numbers" in f for f in report.failures), report.failures
 
 
-@pytest.mark.parametrize("quant", ["f16", "q8_0", "q4_k_m"])
+@pytest.mark.parametrize("quant", QUANT_NAMES)
 def test_other_tokenizer_fails(files: dict, quant: str, tmp_path: Path) -> None:
     broken = shutil.copyfile(files["ggufs"][quant], tmp_path / "broken.gguf")
     scramble_tokenizer(broken)
