@@ -283,6 +283,10 @@ def test_a_finished_run_says_what_it_did_to_general_ability(qtbot):
     assert "general_data_fraction" in monitor.outcome_notes.text()
     monitor.clear_run()
     assert not monitor.outcome_notes.isVisibleTo(monitor)
+    # The remedy starts from the run's own fraction (its started event says it), not a fixed suggestion.
+    monitor.add_event({"event": "started", "total_steps": 2, "general_data_fraction": 0.2})
+    monitor.add_event({"event": "finished", "status": "completed", "steps": 2, "forgetting": forgetting})
+    assert "general_data_fraction=0.3 (now 0.2)" in monitor.outcome_notes.text()
 
 
 def test_a_run_that_stopped_itself_says_why(qtbot):

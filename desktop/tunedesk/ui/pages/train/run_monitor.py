@@ -90,6 +90,9 @@ class RunMonitor(QWidget):
         self.outcome_notes.setWordWrap(True)
         self.outcome_notes.setVisible(False)
         self._mix_note: str | None = None  # less general data mixed in than chosen, in words
+        self._fraction: float | None = (
+            None  # the run's general_data_fraction: the remedy raises it from there
+        )
         card.body.addWidget(self.outcome_notes)
         hold_height(
             card
@@ -140,7 +143,7 @@ class RunMonitor(QWidget):
         self.stats.reset()
         self.outcome_notes.clear()
         self.outcome_notes.setVisible(False)
-        self._mix_note = None
+        self._mix_note = self._fraction = None
 
     def add_event(self, ev: dict[str, Any]) -> None:
         """One protocol event: the curves, stats and samples take what they need; the state line and the log
@@ -155,7 +158,8 @@ class RunMonitor(QWidget):
             device = f" on {ev['device']}" if ev.get("device") else ""
             self.log.append_line(f"Started: {ev.get('total_steps')} steps{device}.")
             # Less general data than chosen (a large task): said while it trains, and kept after it ends.
-            self._mix_note = fraction_note(ev.get("general_data_fraction"), ev.get("general_fraction_used"))
+            self._fraction = ev.get("general_data_fraction")
+            self._mix_note = fraction_note(self._fraction, ev.get("general_fraction_used"))
             self.outcome_notes.setText(self._mix_note or "")
             self.outcome_notes.setVisible(bool(self._mix_note))
         elif kind == "paused":
@@ -178,7 +182,7 @@ class RunMonitor(QWidget):
             # Why it stopped early (the plateau rule's own words), then the forgetting measure in words.
             notes = [str(ev["stop_reason"])] if ev.get("stop_reason") else []
             notes += [self._mix_note] if self._mix_note else []
-            verdict = forgetting_verdict(ev.get("forgetting"), None)
+            verdict = forgetting_verdict(ev.get("forgetting"), self._fraction)
             if verdict is not None:
                 notes.append(verdict.text + (f" {verdict.remedy}" if verdict.remedy else ""))
             good = base_already_good(ev.get("base_val_loss"))  # the step-0 check: a prompt may do
