@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import tunedesk.ui.process.worker_process as worker_process
+from tunedesk.core.paths import sample_dataset
 from tunedesk.core.presets.preset import Preset
 from tunedesk.core.protocol import EventWriter
 from tunedesk.core.runs import RunConfig, create_run, summarize_run
@@ -324,7 +325,14 @@ def test_processes_are_offered_only_with_several_gpus(qtbot, page):
     gpu = {"name": "H100", "total_mb": 81_920, "free_mb": 80_000}
     page.state.set_hardware({"cuda": [gpu, gpu]})
     assert not row.isHidden() and row.spin.maximum() == 2
+    started: list[list[str]] = []
+    start_cli = page.settings.advisor.process.start_cli
+    page.settings.advisor.process.start_cli = lambda args: (started.append(args), start_cli(args))
+    page.state.model_ref, page.state.data_path = "starter", str(sample_dataset())
     row.spin.setValue(2)
     assert row.processes() == 2
+    # The estimate is per process: choosing 2 asks the core again, for two.
+    qtbot.waitUntil(lambda: any("--processes" in a for a in started), timeout=5000)
+    assert started[-1][started[-1].index("--processes") + 1] == "2"
     page.state.set_hardware({"cuda": [gpu]})
     assert row.isHidden() and row.processes() == 1

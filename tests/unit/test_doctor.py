@@ -78,6 +78,20 @@ def test_doctor_json_with_starter_and_data(doctor: Doctor, chat_data: Path) -> N
     assert len(sel["reasons"]) >= 5
 
 
+def test_doctor_estimates_memory_per_process(doctor: Doctor, chat_data: Path) -> None:
+    """With --processes the estimate is one process's: the same for plain data-parallel (each holds a whole
+    copy), less with sharding=fsdp (the weights, adapter and optimizer split among them)."""
+
+    def total(*args: str) -> float:
+        proc = doctor("--model", "starter", "--data", str(chat_data), "--set", "method=lora", *args, "--json")
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)["selection"]["estimate"]["total_mb"]
+
+    one, fsdp_one = total(), total("--set", "sharding=fsdp")
+    assert total("--processes", "2") == pytest.approx(one, rel=0.05)
+    assert total("--processes", "4", "--set", "sharding=fsdp") < fsdp_one
+
+
 def test_doctor_chooses_dpo_for_preference_pairs(doctor: Doctor, chat_data: Path) -> None:
     """What the Train page asks: for a pairs file the advice is the dpo preset, and it says why."""
     from tunedesk.core.paths import resources_dir

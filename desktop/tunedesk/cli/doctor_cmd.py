@@ -50,6 +50,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--refresh", action="store_true", help="probe the hardware again instead of using the cache"
     )
+    p.add_argument(
+        "--processes", type=int, default=1, metavar="N",
+        help="estimate memory for data-parallel training on N processes (one per GPU): the figure is per process",
+    )  # fmt: skip
     p.add_argument("--allow-pickle", action="store_true", help="accept a model with only pickle weights")
     p.add_argument("--trust-remote-code", action="store_true", help="accept a model that ships its own code")
 
@@ -88,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
         if args.data:
             report["data"] = measure_data(args.data, source, info)
         if probe_error is None:
-            report["selection"] = advise(hw, info, report["data"], overrides, requested=args.preset)
+            report["selection"] = advise(
+                hw, info, report["data"], overrides, requested=args.preset, processes=max(1, args.processes)
+            )
             if report["data"]:
                 report["duration"] = _duration(report["selection"], report["data"].stats, hw, info)
     if args.json:

@@ -158,9 +158,16 @@ def run_train(args: argparse.Namespace) -> int:
             + (f", {args.processes} processes" if args.processes > 1 else "")
         )
         if args.processes > 1:
+            from tunedesk.core.formatting import gb
+            from tunedesk.core.models.info import model_info
+            from tunedesk.core.presets.memory import estimate_memory
+
             global_batch = preset.batch_size * preset.grad_accum * args.processes
+            each = estimate_memory(model_info(source), preset, device, None, processes=args.processes)
+            split = ", the weights split among them (fsdp)" if preset.sharding == "fsdp" else ""
             print(
-                f"  {args.processes} processes: {global_batch} examples per update in all (batch per process)."
+                f"  {args.processes} processes: {global_batch} examples per update in all (batch per process); "
+                f"about {gb(each.total_mb)} of memory each{split}."
             )
         for line in notes:
             print(f"  {line}")

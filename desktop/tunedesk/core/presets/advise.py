@@ -65,9 +65,12 @@ def advise(
     data: DataMeasure | None,
     overrides: dict[str, Any] | None = None,
     requested: str = "auto",
+    processes: int = 1,
 ) -> Selection:
-    """The preset, device, reasons, warnings and memory estimate for this machine, model and data."""
-    return select_preset(hw, info, data.stats if data else None, overrides, requested=requested)
+    """The preset, device, reasons, warnings and memory estimate (per process) for this machine, model and data."""
+    return select_preset(
+        hw, info, data.stats if data else None, overrides, requested=requested, processes=processes
+    )
 
 
 def advised_seq_len(info: ModelInfo, stats: DataStats | None) -> int:

@@ -212,8 +212,10 @@ def select_preset(
     data: DataStats | None = None,
     overrides: dict[str, Any] | None = None,
     requested: str = "auto",
+    processes: int = 1,
 ) -> Selection:
-    """Choose and size a preset; see the module docstring for the order of decisions."""
+    """Choose and size a preset; see the module docstring for the order of decisions. With `processes` > 1
+    the memory estimate is one process's (each has its own GPU; with sharding=fsdp the weights are split)."""
     overrides = dict(overrides or {})
     if "method" in overrides and (requested or "auto").strip().lower() == "auto":
         requested = str(overrides["method"])  # --set method=qlora asks for that method, with its checks
@@ -310,7 +312,7 @@ def select_preset(
         preset = apply_overrides(preset, pinned, source="your settings")
         texts.append("Your settings win: " + ", ".join(f"{k}={v}" for k, v in pinned.items()) + ".")
     overridden = sorted(k for k in overrides if k in Preset.__dataclass_fields__)
-    est = estimate_memory(info, preset, device, available)
+    est = estimate_memory(info, preset, device, available, processes=max(1, processes))
     warnings = selection_warnings(hw, info, preset, device, est)
     return Selection(
         preset, device, texts, warnings, est, requested=requested or "auto", overridden=overridden

@@ -69,11 +69,18 @@ class SettingsAdvisor(QObject):
         self.process.error_occurred.connect(lambda msg: self.advised.emit(Advice(error=msg)))
 
     def request(
-        self, model: str, data: str, overrides: dict[str, Any], consent: dict[str, bool] | None = None
+        self,
+        model: str,
+        data: str,
+        overrides: dict[str, Any],
+        consent: dict[str, bool] | None = None,
+        processes: int = 1,
     ) -> None:
-        """`consent`: what the user allowed for this model (AppState.consent_for), passed as doctor's flags."""
+        """`consent`: what the user allowed for this model (AppState.consent_for), passed as doctor's flags;
+        `processes` > 1: the memory estimate is per process (one GPU each)."""
         self._lines.clear()
         args = ["doctor", "--model", model, "--data", data, "--json"]
+        args += ["--processes", str(processes)] if processes > 1 else []
         args += [f"--{name.replace('_', '-')}" for name, given in (consent or {}).items() if given]
         for name, value in sorted(overrides.items()):
             args += ["--set", f"{name}={value}"]

@@ -50,6 +50,9 @@ class TrainSettings(QScrollArea):
         state.preset_changed.connect(self._on_state_preset)
         state.hardware_changed.connect(self.processes.set_hardware)
         self.processes.set_hardware(state.hardware)
+        self.processes.spin.valueChanged.connect(
+            lambda _n: self.inputs_changed()
+        )  # the estimate is per process
         self._advice_timer = QTimer(self)
         self._advice_timer.setSingleShot(True)
         self._advice_timer.setInterval(ADVICE_DELAY_MS)
@@ -92,7 +95,13 @@ class TrainSettings(QScrollArea):
         if self.state.model_ref and self.state.data_path:
             self.estimate.set_busy()
             consent = self.state.consent_for(self.state.model_ref)
-            self.advisor.request(self.state.model_ref, self.state.data_path, self._user_fields, consent)
+            self.advisor.request(
+                self.state.model_ref,
+                self.state.data_path,
+                self._user_fields,
+                consent,
+                processes=self.processes.processes(),
+            )
 
     def adopt_run(self, config: RunConfig) -> None:
         """Show a run's own model, data and settings; they stay as they are when the advice is renewed."""
