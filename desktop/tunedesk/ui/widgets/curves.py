@@ -50,10 +50,13 @@ def _scientific_axis(orientation: str) -> Any:
     return ScientificAxis(orientation)
 
 
-def _legend_in_title_row(plot: Any, fg: str) -> None:
+def _legend_in_title_row(plot: Any, fg: str, rows: int = 1) -> None:
     """The legend at the right of the title row (the title moves left), above the data: inside the plot it hid
-    the validation points of any curve that ends high (a flat or rising validation loss is in the top-right)."""
+    the validation points of any curve that ends high (a flat or rising validation loss is in the top-right).
+    A legend of `rows` rows (two entries a row) gets a title row tall enough for it."""
     item = plot.getPlotItem()
+    if rows > 1:
+        item.layout.setRowFixedHeight(0, 30 + 16 * (rows - 1))  # pyqtgraph's title row is 30 px
     legend = item.addLegend(
         offset=None, labelTextColor=fg, colCount=2, frame=False, verSpacing=-6, labelTextSize="8pt"
     )
@@ -128,15 +131,16 @@ class TrainingCurves(QWidget):
         self.preference_plot = self._plot("DPO", bg, fg)
         self.preference_plot.setToolTip(
             "Preference training (DPO). accuracy: the share of held-out pairs whose chosen answer the model "
-            "prefers; reward margin: how much more it prefers the chosen answer while training."
+            "prefers; margin: how much more it prefers the chosen answer while training (the reward margin); held-out "
+            "margin: the same on pairs it never trained on."
         )
-        _legend_in_title_row(self.preference_plot, fg)
+        _legend_in_title_row(self.preference_plot, fg, rows=2)  # three curves, two a row
         self.accuracy_curve = self.preference_plot.plot(
             [], [], name="accuracy", pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=7,
             symbolBrush=VAL_COLOR, symbolPen=None,
         )  # fmt: skip
         self.margin_curve = self.preference_plot.plot(
-            [], [], name="training margin", pen=pg.mkPen(TRAIN_COLOR, width=2)
+            [], [], name="margin", pen=pg.mkPen(TRAIN_COLOR, width=2)
         )
         self.val_margin_curve = self.preference_plot.plot(
             [], [], name="held-out margin", pen=pg.mkPen(VAL_COLOR, width=2, style=Qt.PenStyle.DashLine),

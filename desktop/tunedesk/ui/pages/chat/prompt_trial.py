@@ -5,10 +5,7 @@ drafted prompt; the person sees whether the base model already answers like thei
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tunedesk.ui.pages.chat.page import ChatPage
+from typing import Any
 
 
 def base_gguf(model_ref: str) -> str:
@@ -26,8 +23,9 @@ def base_gguf(model_ref: str) -> str:
     return str(found[0]) if found else ""
 
 
-def try_system_prompt(page: ChatPage, model_ref: str, prompt: str) -> str:
-    """Load the base model (not a tuned one) with `prompt` in the system box; returns the GGUF, '' if none."""
+def try_system_prompt(page: Any, model_ref: str, prompt: str) -> str:
+    """Load the base model (not a tuned one) with `prompt` in the system box of `page` (the ChatPage, which
+    imports this module: no import back); returns the GGUF, '' if none."""
     path = base_gguf(model_ref)
     if path:
         page.set_compare(False)
