@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -174,9 +173,7 @@ def main() -> None:
                        "vs default", "loss at last step"))  # fmt: skip
 
 
-if __name__ == "__main__":
-    if "--child" not in sys.argv:
-        os.environ.setdefault("PYTHONPATH", str(ROOT / "desktop"))
+if __name__ == "__main__":  # children get this checkout's code through bench_env()
     started = time.time()
     main()
     if "--child" not in sys.argv:

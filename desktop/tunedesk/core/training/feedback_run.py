@@ -115,7 +115,9 @@ def feedback_run_config(
             where={"file": str(pairs_file)},
         )
     earlier = load_config(run_dir)
-    base = preset or _machine_precision(load_preset_file(shipped_presets_dir() / "dpo.toml"), run_dir)
+    base = preset or _machine_precision(
+        load_preset_file(shipped_presets_dir() / "dpo.toml"), run_dir, earlier
+    )
     preset = dataclasses.replace(
         base,
         name=base.name if preset else "dpo",
@@ -134,10 +136,9 @@ def feedback_run_config(
     )
 
 
-def _machine_precision(preset: Preset, run_dir: Path) -> Preset:
-    """The dpo preset at the precision the earlier run chose for the device it trained on (select_preset
-    measured it): a CUDA GPU keeps its bf16/fp16; DPO off CUDA trains in fp32 (select.dpo_precision)."""
-    earlier = load_config(run_dir)
+def _machine_precision(preset: Preset, run_dir: Path, earlier: RunConfig) -> Preset:
+    """The dpo preset at the precision the earlier run (`earlier`, its config) chose for the device it trained
+    on (select_preset measured it): a CUDA GPU keeps its bf16/fp16; DPO off CUDA trains in fp32."""
     started = [e for e in read_events(RunLayout(run_dir).events) if e.get("event") == "started"]
     device = str(started[-1].get("device") or earlier.device) if started else earlier.device
     precision, _ = dpo_precision("dpo", device, earlier.preset.precision, "")
