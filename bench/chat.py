@@ -62,9 +62,9 @@ def engine_run(gguf: Path, questions: list[str], tokens: int, threads: int) -> t
 
 
 def llama_alone(gguf: Path, rendered: list[str], tokens: int, threads: int) -> list[dict]:
-    import llama_cpp
+    from tunedesk.core.chat.llama_backends import llama_cpp_module
 
-    llm = llama_cpp.Llama(
+    llm = llama_cpp_module().Llama(
         model_path=str(gguf), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False
     )
     out = []

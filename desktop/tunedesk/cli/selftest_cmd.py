@@ -109,7 +109,10 @@ def check_chat(work: Path, _steps: int) -> str:
     answer = engine.ask(CHAT_PROMPT, temperature=0.0, max_tokens=32).strip()
     if not answer:
         raise TuneDeskError("The model gave an empty answer.")
-    return f"{CHAT_PROMPT!r} -> {answer!r}"
+    from tunedesk.core.chat.llama_backends import cpu_variant
+
+    variant = cpu_variant()  # which of the installer's CPU builds of llama.cpp this processor got
+    return f"{CHAT_PROMPT!r} -> {answer!r}" + (f" (llama.cpp CPU code: {variant})" if variant else "")
 
 
 CHECKS: list[tuple[str, Callable[[Path, int], str]]] = [

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tunedesk.core.chat.llama_backends import llama_cpp_module
 from tunedesk.core.errors import TuneDeskError
 
 GGUF_MAGIC = b"GGUF"
@@ -137,7 +138,7 @@ def load_llama(
 ) -> Any:
     """A llama_cpp.Llama for a checked GGUF file, or a TuneDeskError when llama.cpp cannot load it."""
     p = check_gguf_file(path)
-    import llama_cpp
+    llama_cpp = llama_cpp_module()
 
     threads = n_threads or physical_cores()
     # The prompt is read (batch) and the answer written on the same threads.

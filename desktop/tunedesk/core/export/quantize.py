@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tunedesk.core.chat.llama_backends import llama_cpp_module
 from tunedesk.core.chat.llama_load import physical_cores
 from tunedesk.core.errors import TuneDeskError
 from tunedesk.core.export.quants import get_quant
@@ -13,7 +14,7 @@ from tunedesk.core.export.quants import get_quant
 def quantize_gguf(src: Path, dst: Path, quant: str) -> Path:
     """Write `dst` quantized to `quant` from the f16 file `src`; `dst` must be a new path (e.g. *.partial)."""
     q = get_quant(quant)
-    import llama_cpp
+    llama_cpp = llama_cpp_module()
 
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = q.ftype
