@@ -25,12 +25,14 @@ BUILD=${TUNEDESK_BUILD_DIR:-$ROOT/build/linux}
 PY=${TUNEDESK_PYTHON:-python3}
 NICE=${NICE:-10}
 LLAMA_CPP_VERSION=0.3.36
-# Portable CPU build: no -march=native of the build machine. A fixed x86-64-v3 baseline (AVX2, FMA, F16C,
-# BMI2) as prebuilt llama.cpp releases use; CPUs older than Haswell (2013) are not supported. The multimodal
-# tools, examples, tests and server are not built (most of the compile time; TuneDesk uses none of them).
-LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
--DGGML_AVX512=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
--DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF -DGGML_OPENMP=ON"
+# Portable CPU build: no -march=native of the build machine. llama.cpp's CPU backend is compiled once per
+# instruction-set level (x64, SSE4.2, AVX, AVX2, AVX-512, AVX-VNNI, AMX, ...: GGML_CPU_ALL_VARIANTS) as loadable
+# modules (GGML_BACKEND_DL) installed beside libllama; at run time llama.cpp scores them against the CPU and
+# loads the best (core/chat/llama_backends.py), so an old laptop gets code it can run and a new one AVX-512.
+# The multimodal tools, examples, tests and server are not built (TuneDesk uses none of them).
+LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON \
+-DCMAKE_INSTALL_BINDIR=llama_cpp/lib -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF -DGGML_OPENMP=ON"
 
 started=$(date +%s)
 phase_start=$started
@@ -64,18 +66,25 @@ if ! "$VENV/bin/python" -c "import sys, torch; sys.exit(torch.version.cuda is no
 fi
 phase torch
 
-# 2. llama-cpp-python, compiled portable (cached in build/linux/wheels).
-WHEELS="$BUILD/wheels"
+# 2. llama-cpp-python, compiled portable (cached in build/linux/wheels-cpu-variants; a wheel built another
+# way, e.g. by a plain pip install, has one CPU backend and is refused below).
+WHEELS="$BUILD/wheels-cpu-variants"
 mkdir -p "$WHEELS"
 if [ -n "${TUNEDESK_LLAMA_WHEELS:-}" ]; then
     cp -n "$TUNEDESK_LLAMA_WHEELS"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl "$WHEELS"/ || true
 fi
 if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl >/dev/null 2>&1; then
-    echo "Compiling llama-cpp-python $LLAMA_CPP_VERSION (portable CPU build; many minutes)..."
+    echo "Compiling llama-cpp-python $LLAMA_CPP_VERSION (one CPU backend per instruction set; most of an hour)..."
     CMAKE_ARGS="$LLAMA_CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) nice -n "$NICE" "${PIP[@]}" wheel \
         --no-deps --no-binary llama-cpp-python -w "$WHEELS" "llama-cpp-python==$LLAMA_CPP_VERSION"
 fi
 "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEELS"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl
+LLAMA_LIB=$("$VENV/bin/python" -c "import llama_cpp, pathlib; print(pathlib.Path(llama_cpp.__file__).parent / 'lib')")
+# The baseline every x86-64 CPU runs, and at least one vector variant: else the wheel is not this recipe's.
+if [ ! -f "$LLAMA_LIB/libggml-cpu-x64.so" ] || [ ! -f "$LLAMA_LIB/libggml-cpu-haswell.so" ]; then
+    echo "$WHEELS holds a llama-cpp-python wheel without runtime-selected CPU backends; delete it." >&2
+    exit 1
+fi
 phase llama-cpp-python
 
 # 3. TuneDesk itself (not editable: the bundle must not point back into the checkout), and PyInstaller.
@@ -95,6 +104,28 @@ TUNEDESK_BUNDLE_VENDOR="$VENDOR" TUNEDESK_VERSION="$VERSION" nice -n "$NICE" "$V
     "$ROOT/packaging/tunedesk.spec"
 BUNDLE="$BUILD/dist/tunedesk"
 [ -x "$BUNDLE/tunedesk" ] || { echo "PyInstaller did not produce $BUNDLE/tunedesk" >&2; exit 1; }
+# Wheels cannot hold symbolic links, so libllama.so, .so.0 and .so.0.5.0 (and pyarrow's, llama.cpp's other
+# libraries) arrive as identical copies: keep the fully versioned file, the other names become links to it.
+"$VENV/bin/python" - "$BUNDLE" <<'PY'
+import hashlib, os, sys
+from collections import defaultdict
+from pathlib import Path
+
+groups = defaultdict(list)
+for path in Path(sys.argv[1]).rglob("*.so*"):
+    if path.is_file() and not path.is_symlink() and path.stat().st_size >= 65536:
+        groups[(path.parent, hashlib.sha256(path.read_bytes()).hexdigest())].append(path)
+saved = 0
+for (_folder, _digest), paths in groups.items():
+    if len(paths) < 2:
+        continue
+    real, *copies = sorted(paths, key=lambda p: (-len(p.name), p.name))
+    for copy in copies:
+        saved += copy.stat().st_size
+        copy.unlink()
+        os.symlink(real.name, copy)
+print(f"duplicate libraries linked: {saved / 2**20:.0f} MB saved")
+PY
 phase pyinstaller
 
 # 6. The Debian package tree.

@@ -26,17 +26,22 @@ Invoke-Checked $Py @("-m", "pip", "install", "-q", "--upgrade", "pip", "wheel")
 # PyPI's Windows torch wheels are CPU-only: the bundle's torch.
 Invoke-Checked $Py @("-m", "pip", "install", "-q", "torch")
 
-# llama-cpp-python, portable: an AVX2 baseline instead of the build machine's -arch (see packaging\README.md).
-$Wheels = "$Build\wheels"
+# llama-cpp-python, portable: llama.cpp's CPU backend once per instruction-set level, as DLLs the running CPU
+# picks from at run time (GGML_BACKEND_DL, GGML_CPU_ALL_VARIANTS; see packaging\README.md).
+$Wheels = "$Build\wheels-cpu-variants"
 if (-not (Get-ChildItem "$Wheels\llama_cpp_python-$LlamaVersion-*.whl" -ErrorAction SilentlyContinue)) {
-    $env:CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON " +
-        "-DGGML_AVX512=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF " +
-        "-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF"
+    $env:CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON " +
+        "-DCMAKE_INSTALL_BINDIR=llama_cpp/lib -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF " +
+        "-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF"
     Invoke-Checked $Py @("-m", "pip", "wheel", "--no-deps", "--no-binary", "llama-cpp-python", "-w", $Wheels,
         "llama-cpp-python==$LlamaVersion")
 }
 $Wheel = (Get-ChildItem "$Wheels\llama_cpp_python-$LlamaVersion-*.whl" | Select-Object -First 1).FullName
 Invoke-Checked $Py @("-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", $Wheel)
+$LlamaLib = (& $Py -c "import llama_cpp, pathlib; print(pathlib.Path(llama_cpp.__file__).parent / 'lib')").Trim()
+if (-not (Test-Path "$LlamaLib\ggml-cpu-x64.dll") -or -not (Test-Path "$LlamaLib\ggml-cpu-haswell.dll")) {
+    throw "$Wheel has no runtime-selected CPU backends (ggml-cpu-*.dll); delete it and build again."
+}
 Invoke-Checked $Py @("-m", "pip", "install", "-q", $Root, "pyinstaller>=6.10,<7", "pyinstaller-hooks-contrib",
     "jinja2", "diskcache", "typing-extensions", "pillow")
 

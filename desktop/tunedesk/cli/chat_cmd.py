@@ -43,6 +43,7 @@ def _answer(engine, text: str, args: argparse.Namespace, *, echo: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from tunedesk.core.chat import ChatEngine
+    from tunedesk.core.chat.llama_backends import cpu_variant
 
     engine = ChatEngine(args.model, n_ctx=args.ctx, system_prompt=args.system)
     if args.prompt is not None:
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
                     "tokens_per_second": st.tokens_per_second,
                     "ttft": st.time_to_first_token,
                     "finish_reason": st.finish_reason,
+                    # the installer's llama.cpp picks its CPU code at run time (None: a one-CPU-code build)
+                    "cpu_code": cpu_variant(),
                 }
             )
         else:

@@ -14,6 +14,7 @@ Only the backend folder of the llama_cpp package is searched, never the working 
 from __future__ import annotations
 
 import ctypes
+import logging
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -31,28 +32,49 @@ def llama_cpp_module() -> ModuleType:
 
     with _lock:
         if not _loaded:
+            # llama-cpp-python prints llama.cpp's log to stderr until a Llama(verbose=False) quiets it: keep
+            # "load_backend: loaded CPU backend from ..." out of the CLI's output.
+            quiet = logging.getLogger("llama-cpp-python")
+            if quiet.level == logging.NOTSET:
+                quiet.setLevel(logging.ERROR)
             _load_backends(Path(llama_cpp.__file__).parent / "lib")
             _loaded = True
     return llama_cpp
 
 
 def _load_backends(lib_dir: Path) -> None:
-    from llama_cpp._ggml import libggml  # the package's own platform-aware loader of libggml
-
-    libggml.ggml_backend_reg_count.restype = ctypes.c_size_t
-    libggml.ggml_backend_reg_count.argtypes = []
-    if libggml.ggml_backend_reg_count() > 0:
+    ggml = _ggml_of_libllama()
+    ggml.ggml_backend_reg_count.restype = ctypes.c_size_t
+    ggml.ggml_backend_reg_count.argtypes = []
+    if ggml.ggml_backend_reg_count() > 0:
         return
-    libggml.ggml_backend_load_all_from_path.restype = None
-    libggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
-    libggml.ggml_backend_load_all_from_path(str(lib_dir).encode())
-    if libggml.ggml_backend_reg_count() == 0:
+    ggml.ggml_backend_load_all_from_path.restype = None
+    ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
+    ggml.ggml_backend_load_all_from_path(str(lib_dir).encode())
+    if ggml.ggml_backend_reg_count() == 0:
         raise TuneDeskError(
             "llama.cpp found no compute backend it can run on this processor.",
             hint=f"The CPU backend files (libggml-cpu-*) should be in {lib_dir}; reinstall TuneDesk.",
             kind="llama_backend_missing",
             where={"folder": str(lib_dir)},
         )
+
+
+def _ggml_of_libllama() -> ctypes.CDLL:
+    """The libggml instance libllama itself uses. Wheels store libggml.so, .so.0 and .so.0.x.y as three copies,
+    and libllama loads .so.0: opening another copy by path would give a second library with its own, empty,
+    backend registry. dlsym on libllama's handle searches its dependencies (Linux, macOS); Windows has one
+    ggml.dll, which llama-cpp-python's own loader finds."""
+    import llama_cpp.llama_cpp as bindings
+
+    libllama = bindings._lib
+    try:
+        libllama.ggml_backend_load_all_from_path  # noqa: B018  (resolves the symbol, or raises)
+    except AttributeError:
+        from llama_cpp._ggml import libggml
+
+        return libggml
+    return libllama
 
 
 def cpu_variant() -> str | None:
