@@ -68,6 +68,11 @@ head -c 4000 "$OUT/self-test.json"
 echo
 [ $rc -eq 0 ] && head -3 "$OUT/self-test.json" | grep -q '"passed": true' ||
     { echo "FAIL: self-test did not pass (see $OUT/self-test.json, self-test.stderr)" >&2; exit 1; }
+# llama.cpp's CPU code is picked at run time from the modules in the bundle: the chat check names the one loaded.
+if ls "$APP_DIR"/_internal/llama_cpp/lib/libggml-cpu-*.so >/dev/null 2>&1; then
+    grep -o 'llama.cpp CPU code: [a-z0-9_]*' "$OUT/self-test.json" | tee -a "$TIMES" ||
+        { echo "FAIL: the self-test's chat did not load one of the bundle's llama.cpp CPU modules" >&2; exit 1; }
+fi
 traced_paths "$WORK/strace.txt" >"$WORK/opened.txt"
 echo "files opened: $(wc -l <"$WORK/opened.txt"), from the bundle: $(grep -c "^$APP_DIR/" "$WORK/opened.txt")"
 outside "$WORK/opened.txt" >"$OUT/strace-outside.txt"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGING = Path(__file__).resolve().parents[2] / "packaging"
-SHELL_SCRIPTS = ["linux/build.sh", "linux/smoke.sh", "macos/build.sh"]
+SHELL_SCRIPTS = ["linux/build.sh", "linux/smoke.sh", "linux/cpu_variants.sh", "macos/build.sh"]
 
 
 @pytest.mark.parametrize("script", SHELL_SCRIPTS)
@@ -58,6 +58,9 @@ def test_llama_cpp_hook_collects_its_shared_libraries() -> None:
 def test_linux_build_is_portable_and_cpu_only() -> None:
     text = (PACKAGING / "linux" / "build.sh").read_text()
     assert "-DGGML_NATIVE=OFF" in text and "-DLLAVA_BUILD=OFF" in text
+    # llama.cpp picks its CPU code at run time, from modules installed where the hook collects them
+    assert "-DGGML_BACKEND_DL=ON" in text and "-DGGML_CPU_ALL_VARIANTS=ON" in text
+    assert "-DCMAKE_INSTALL_BINDIR=llama_cpp/lib" in text
     assert "torch.version.cuda is not None" in text
     assert "dpkg-deb" in text and "fakeroot" in text and "/opt/tunedesk" in text
     assert "tunedesk_${VERSION}_amd64.deb" in text
