@@ -46,7 +46,11 @@ def test_what_the_bundle_does_with_transformers_works_without_the_left_out_famil
     # An empty model cache, as on a fresh install: the tokenizer then comes from the GGUF file itself.
     env = {**os.environ, "TUNEDESK_MODELS": str(tmp_path / "models")}
     proc = subprocess.run(
-        [sys.executable, "-c", BLOCKED_RUN, str(PACKAGING)], capture_output=True, text=True, timeout=300, env=env
+        [sys.executable, "-c", BLOCKED_RUN, str(PACKAGING)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.startswith("ok"), proc.stdout
