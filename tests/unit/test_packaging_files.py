@@ -87,6 +87,7 @@ def test_workflow_builds_all_three() -> None:
     assert {"linux", "macos", "windows"} <= set(jobs)
     runs = {name: " ".join(str(s.get("run", "")) for s in job["steps"]) for name, job in jobs.items()}
     assert "packaging/linux/build.sh" in runs["linux"] and "smoke.sh" in runs["linux"]
+    assert "cpu_variants.sh" in runs["linux"]
     assert "packaging/macos/build.sh" in runs["macos"]
     assert "packaging/windows/build.ps1" in runs["windows"]
 
