@@ -75,11 +75,14 @@ if [ -n "${TUNEDESK_LLAMA_WHEELS:-}" ]; then
 fi
 if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl >/dev/null 2>&1; then
     echo "Compiling llama-cpp-python $LLAMA_CPP_VERSION (one CPU backend per instruction set; most of an hour)..."
+    # --no-cache-dir: pip's wheel cache is keyed on the source, not on CMAKE_ARGS, and would hand back a wheel
+    # built earlier for this machine alone (a developer's `pip install llama-cpp-python`).
     CMAKE_ARGS="$LLAMA_CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) nice -n "$NICE" "${PIP[@]}" wheel \
-        --no-deps --no-binary llama-cpp-python -w "$WHEELS" "llama-cpp-python==$LLAMA_CPP_VERSION"
+        --no-cache-dir --no-deps --no-binary llama-cpp-python -w "$WHEELS" "llama-cpp-python==$LLAMA_CPP_VERSION"
 fi
 "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEELS"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl
-LLAMA_LIB=$("$VENV/bin/python" -c "import llama_cpp, pathlib; print(pathlib.Path(llama_cpp.__file__).parent / 'lib')")
+# Found, not imported: its dependencies are installed in step 3.
+LLAMA_LIB=$("$VENV/bin/python" -c "import importlib.util as u; print(u.find_spec('llama_cpp').submodule_search_locations[0])")/lib
 # The baseline every x86-64 CPU runs, and at least one vector variant: else the wheel is not this recipe's.
 if [ ! -f "$LLAMA_LIB/libggml-cpu-x64.so" ] || [ ! -f "$LLAMA_LIB/libggml-cpu-haswell.so" ]; then
     echo "$WHEELS holds a llama-cpp-python wheel without runtime-selected CPU backends; delete it." >&2

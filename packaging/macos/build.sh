@@ -30,7 +30,8 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q torch # PyPI's macOS wheels carry the MPS (Metal) backend
 WHEELS="$BUILD/wheels"
 if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl >/dev/null 2>&1; then
-    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "${PIP[@]}" wheel --no-deps --no-binary llama-cpp-python -w "$WHEELS" \
+    # --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and could return a wheel built without them.
+    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "${PIP[@]}" wheel --no-cache-dir --no-deps --no-binary llama-cpp-python -w "$WHEELS" \
         "llama-cpp-python==$LLAMA_CPP_VERSION"
 fi
 "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEELS"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl

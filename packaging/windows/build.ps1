@@ -33,12 +33,13 @@ if (-not (Get-ChildItem "$Wheels\llama_cpp_python-$LlamaVersion-*.whl" -ErrorAct
     $env:CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON " +
         "-DCMAKE_INSTALL_BINDIR=llama_cpp/lib -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF " +
         "-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF"
-    Invoke-Checked $Py @("-m", "pip", "wheel", "--no-deps", "--no-binary", "llama-cpp-python", "-w", $Wheels,
+    # --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and could return a wheel built for this machine only.
+    Invoke-Checked $Py @("-m", "pip", "wheel", "--no-cache-dir", "--no-deps", "--no-binary", "llama-cpp-python", "-w", $Wheels,
         "llama-cpp-python==$LlamaVersion")
 }
 $Wheel = (Get-ChildItem "$Wheels\llama_cpp_python-$LlamaVersion-*.whl" | Select-Object -First 1).FullName
 Invoke-Checked $Py @("-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", $Wheel)
-$LlamaLib = (& $Py -c "import llama_cpp, pathlib; print(pathlib.Path(llama_cpp.__file__).parent / 'lib')").Trim()
+$LlamaLib = (& $Py -c "import importlib.util as u; print(u.find_spec('llama_cpp').submodule_search_locations[0])").Trim() + "\lib"
 if (-not (Test-Path "$LlamaLib\ggml-cpu-x64.dll") -or -not (Test-Path "$LlamaLib\ggml-cpu-haswell.dll")) {
     throw "$Wheel has no runtime-selected CPU backends (ggml-cpu-*.dll); delete it and build again."
 }
