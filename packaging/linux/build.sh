@@ -14,7 +14,7 @@
 #   TUNEDESK_TORCH         what pip installs as torch (default "torch"); must be a CPU-only build, e.g. a
 #                          +cpu wheel file, or "torch" together with TUNEDESK_TORCH_INDEX
 #   TUNEDESK_TORCH_INDEX   an index URL for torch (PyTorch's CPU wheel index)
-#   TUNEDESK_LLAMA_WHEELS  a folder with an already built portable llama_cpp_python wheel to reuse
+#   TUNEDESK_LLAMA_WHEELS  a folder with a llama_cpp_python wheel already built by this recipe (CPU modules)
 #   TUNEDESK_DEB_COMPRESS  dpkg-deb compressor: xz (default, installs everywhere) or zstd (faster to build)
 #   TUNEDESK_BUILD_DIR     the work folder (default build/linux)
 #   NICE                   niceness for the heavy steps (default 10)
